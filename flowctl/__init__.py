@@ -1,0 +1,3 @@
+"""flowctl: marketing-automation flows as code."""
+
+__version__ = "0.1.0"

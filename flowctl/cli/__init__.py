@@ -1,0 +1,59 @@
+"""The command line: thin Typer commands over the library.
+
+Each command parses its arguments, calls a library function and renders the
+result. :func:`main` maps errors to exit codes: 0 success, 1 problems found or
+refused, 2 usage error, 3 internal error. A user mistake never shows a
+traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+import typer
+
+from flowctl.errors import FlowctlError
+
+app = typer.Typer(
+    name="flowctl",
+    help="Marketing-automation flows as code: validate, simulate, test and run them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Command modules register themselves on ``app``.
+from flowctl.cli import authoring  # noqa: E402, F401
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return (or exit with) its exit code."""
+    try:
+        code = app(args=argv, standalone_mode=False, prog_name="flowctl")
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        code = 1
+    except click.ClickException as exc:
+        exc.show()
+        code = 2
+    except FlowctlError as exc:
+        click.echo(f"error: {exc}", err=True)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        code = 130
+    except BrokenPipeError:
+        code = 0
+    except Exception:
+        traceback.print_exc()
+        click.echo("internal error: this is a bug in flowctl; please report it", err=True)
+        code = 3
+    code = code if isinstance(code, int) else 0
+    if argv is None:
+        sys.exit(code)
+    return code

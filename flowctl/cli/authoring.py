@@ -1,0 +1,86 @@
+"""Authoring commands: validate (lint), schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated, Optional
+
+import typer
+
+from flowctl.cli import app
+from flowctl.errors import UsageError
+
+
+class DiagnosticFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+class FailOn(StrEnum):
+    error = "error"
+    warning = "warning"
+
+
+class Kind(StrEnum):
+    Flow = "Flow"
+    Mailing = "Mailing"
+    Sms = "Sms"
+    FlowTest = "FlowTest"
+
+
+@app.command()
+def validate(
+    paths: Annotated[
+        list[str], typer.Argument(help="Files or directories (recursive); '-' reads stdin.")
+    ],
+    output: Annotated[
+        DiagnosticFormat, typer.Option("-o", "--output", help="Output format.")
+    ] = DiagnosticFormat.text,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="The least severity that makes the exit code 1.")
+    ] = FailOn.error,
+    stdin_filename: Annotated[
+        Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.11
+        typer.Option("--stdin-filename", help="The file name diagnostics use for '-'."),
+    ] = None,
+) -> int:
+    """Check YAML syntax, the JSON Schema and the semantic rules of flows and content."""
+    from flowctl.lint import validate_paths
+    from flowctl.load.documents import LoadFailure, decode_source
+    from flowctl.render.diagnostics import REPORTERS
+
+    stdin = None
+    if "-" in paths:
+        source = decode_source(sys.stdin.buffer.read(), stdin_filename or "<stdin>")
+        if isinstance(source, LoadFailure):
+            raise UsageError(f"{source.source.path}: {source.message}")
+        stdin = source
+    elif stdin_filename:
+        raise UsageError("--stdin-filename goes with '-' (read the flow from standard input)")
+    result = validate_paths([p for p in paths if p != "-"], stdin=stdin)
+    sys.stdout.write(REPORTERS[output.value](result))
+    return 1 if result.failed(fail_on.value) else 0
+
+
+app.command("lint", help="Alias of validate.")(validate)
+
+
+@app.command()
+def schema(
+    kind: Annotated[
+        Optional[Kind],  # noqa: UP045
+        typer.Option("--kind", help="Only the schema of this kind."),
+    ] = None,
+) -> int:
+    """Print the JSON Schema (draft 2020-12) of flowctl documents."""
+    from flowctl import schema as flow_schema
+
+    if kind is None:
+        sys.stdout.write(flow_schema.schema_text())
+    else:
+        sys.stdout.write(json.dumps(flow_schema.schema_for(kind.value), indent=2) + "\n")
+    return 0

@@ -1,0 +1,280 @@
+"""schema: anything the JSON Schema (``schemas/flow.schema.json``) rejects.
+
+The message names the expected keys or values, and the diagnostic points at
+the unknown key, the bad value, or the mapping that lacks a required key.
+
+Fails::
+
+    - id: wait
+      type: delay
+      duraton: 2d        # unknown key 'duraton' in a delay step (did you mean 'duration'?)
+
+Passes::
+
+    - id: wait
+      type: delay
+      duration: 2d
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+from flowctl import schema as flow_schema
+from flowctl.lint.context import Context
+from flowctl.lint.problem import Finding
+from flowctl.load import Document
+from flowctl.load.locate import make_pointer
+
+ID = "schema"
+LEVEL = "error"
+KINDS: tuple[str, ...] = ()  # a stage before the kind-specific rules
+
+_PATTERN_HINTS = {
+    "duration": "is not a duration; write it as 90m, 3d, 1d12h, 2w or ISO 8601 (P3D, PT2H30M)",
+    "instant": "is not an instant; write 2026-11-22T09:00:00+01:00, 2026-11-22T08:00:00Z "
+    "or a date such as 2026-11-22",
+    "name": "is not a valid name; use lowercase letters, digits and '-' (at most 63, "
+    "starting and ending with a letter or digit), e.g. welcome-series",
+    "time_of_day": 'is not a time of day; write HH:MM on the 24-hour clock, quoted: "09:00"',
+}
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Finding]:
+    """Validate the document against the schema; one finding per distinct problem."""
+    seen: set[tuple[str, str]] = set()
+    errors = _errors(doc.data)
+    unknown = {
+        make_pointer(list(e.instance_path)): [str(k) for k in e.kind.as_dict()["unexpected"]]
+        for e in errors
+        if e.kind.name == "additionalProperties"
+    }
+    for error in errors:
+        if _explained_by_typo(error, unknown):
+            continue
+        for finding in _explain(error):
+            if (finding.pointer, finding.message) not in seen:
+                seen.add((finding.pointer, finding.message))
+                yield finding
+
+
+def is_valid(data: Any) -> bool:
+    """The fast check: no messages, no positions."""
+    try:
+        return bool(flow_schema.validator().is_valid(data))
+    except (ValueError, TypeError, OverflowError):
+        return bool(flow_schema.validator().is_valid(to_json(data)))
+
+
+def _errors(data: Any) -> list[Any]:
+    validator = flow_schema.validator()
+    try:
+        return list(validator.iter_errors(data))
+    except (ValueError, TypeError, OverflowError):
+        return list(validator.iter_errors(to_json(data)))
+
+
+def to_json(node: Any) -> Any:
+    """Plain JSON data: keys as strings, odd YAML types (binary, sets) as strings."""
+    if isinstance(node, dict):
+        return {str(k): to_json(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [to_json(v) for v in node]
+    if node is None or isinstance(node, bool | str):
+        return node
+    if isinstance(node, int):
+        return node if abs(node) < 2**63 else str(node)
+    if isinstance(node, float):
+        return node if node == node and abs(node) != float("inf") else str(node)
+    return str(node)
+
+
+def _explained_by_typo(error: Any, unknown: dict[str, list[str]]) -> bool:
+    """A missing key next to a misspelt one (``duraton``) is reported once, as the typo."""
+    typos = unknown.get(make_pointer(list(error.instance_path)))
+    if not typos:
+        return False
+    if error.kind.name == "required":
+        wanted = [str(error.kind.as_dict()["property"])]
+    else:
+        schema_path = list(error.schema_path)
+        parent = flow_schema.subschema(schema_path[:-1]) if schema_path else {}
+        wanted = _choice_keys(parent.get(schema_path[-1])) if schema_path else []
+    return any(difflib.get_close_matches(typo, wanted, n=1, cutoff=0.6) for typo in typos)
+
+
+def _explain(error: Any) -> Iterator[Finding]:
+    kind = error.kind.name
+    path = list(error.instance_path)
+    pointer = make_pointer(path)
+    schema_path = list(error.schema_path)
+    keyword = schema_path[-1] if schema_path else kind
+    parent = flow_schema.subschema(schema_path[:-1]) if schema_path else {}
+    place = _place(schema_path, path)
+    field = str(path[-1]) if path else "the document"
+    details = error.kind.as_dict()
+    if kind == "additionalProperties":
+        allowed = list(parent.get("properties", {}))
+        for key in details.get("unexpected", []):
+            yield Finding(
+                make_pointer([*path, key]),
+                f"unknown key '{key}' in {place}; " + _expected(str(key), allowed),
+                key=True,
+            )
+    elif keyword == "dependentRequired":
+        for key, needs in parent.get("dependentRequired", {}).items():
+            if isinstance(error.instance, dict) and key in error.instance:
+                missing = [n for n in needs if n not in error.instance]
+                if missing:
+                    yield Finding(
+                        make_pointer([*path, key]),
+                        f"'{key}' in {place} only goes with '{missing[0]}'; "
+                        f"add '{missing[0]}' or remove '{key}'",
+                        key=True,
+                    )
+    elif kind == "required":
+        yield Finding(pointer, f"missing required key '{details['property']}' in {place}")
+    elif kind in ("oneOf", "anyOf") and _choice_keys(parent.get(keyword)):
+        yield Finding(pointer, _choice_message(kind, place, parent[keyword], error.instance))
+    else:
+        yield Finding(pointer, _value_message(kind, field, place, parent, error, details))
+
+
+def _value_message(
+    kind: str, field: str, place: str, parent: Any, error: Any, details: dict[str, Any]
+) -> str:
+    value = error.instance
+    shown = _show(value)
+    if kind == "enum":
+        options = [str(o) for o in details.get("options", [])]
+        what = {"type": "type", "kind": "kind"}.get(field, f"value for '{field}'")
+        if field == "type" and place.endswith("step"):
+            what = "step type"
+        elif field == "type" and "trigger" in place:
+            what = "trigger type"
+        return f"{shown} is not a valid {what}; " + _expected(str(value), options)
+    if kind == "const":
+        return f"'{field}' must be {_show(details.get('expected_value'))}, not {shown}"
+    if kind == "type":
+        expected = " or ".join(_type_name(t) for t in details.get("types", []))
+        hint = ""
+        if parent.get("pattern") or "duration" in str(parent.get("$ref", "")):
+            hint = "; write a duration as text such as '3d' or '90m' (a bare number is ambiguous)"
+        return f"'{field}' in {place} must be {expected}, not {_type_name(value)}{hint}"
+    if kind == "pattern":
+        pattern_hint = _PATTERN_HINTS.get(_pattern_name(parent.get("pattern", "")))
+        if pattern_hint:
+            return f"{shown} in '{field}' {pattern_hint}"
+        return f"{shown} is not a valid '{field}' (it must match {parent.get('pattern')})"
+    if kind == "minItems":
+        count = details.get("limit", 1)
+        return f"'{field}' in {place} needs at least {count} item{'s' if count != 1 else ''}"
+    if kind == "minLength":
+        return f"'{field}' in {place} must not be empty"
+    if kind == "minProperties":
+        return f"'{field}' in {place} must not be empty"
+    if kind == "uniqueItems":
+        return f"'{field}' in {place} lists the same item twice"
+    if kind in ("minimum", "maximum"):
+        bound = details.get("limit")
+        word = "at least" if kind == "minimum" else "at most"
+        return f"'{field}' in {place} must be {word} {bound}, not {shown}"
+    if kind == "propertyNames":
+        return f"{place} has a key that is not a valid field name (letters, digits and '_')"
+    if kind == "anyOf" and field in ("before", "after"):
+        return f"{shown} in '{field}' is not an instant or a relative duration such as -30d"
+    return f"{place}: {error.message}"
+
+
+def _choice_keys(branches: Any) -> list[str]:
+    """The keys of a oneOf/anyOf whose branches each just require one key."""
+    if not isinstance(branches, list):
+        return []
+    keys = []
+    for branch in branches:
+        required = branch.get("required") if isinstance(branch, dict) else None
+        if not (isinstance(required, list) and len(required) == 1 and len(branch) == 1):
+            return []
+        keys.append(required[0])
+    return keys
+
+
+def _choice_message(kind: str, place: str, branches: list[Any], instance: Any) -> str:
+    keys = _choice_keys(branches)
+    present = [k for k in keys if isinstance(instance, dict) and k in instance]
+    listed = ", ".join(keys)
+    if kind == "oneOf" and len(present) > 1:
+        return f"{place} takes only one of {listed}; it has {' and '.join(present)}"
+    exactly = "exactly one" if kind == "oneOf" else "one"
+    return f"{place} needs {exactly} of: {listed}"
+
+
+def _place(schema_path: list[Any], instance_path: list[Any]) -> str:
+    """Say in words which part of the document an error is in."""
+    if len(schema_path) >= 2 and schema_path[0] == "$defs":
+        name = str(schema_path[1])
+        head, _, rest = name.partition("-")
+        if head == "step" and rest:
+            return f"a {rest} step"
+        if head == "trigger" and rest:
+            return f"a {rest} trigger"
+        if head == "condition":
+            return f"a '{rest}' condition" if rest else "a condition"
+        if name in flow_schema.KINDS:
+            inner = [p for p in schema_path[2:] if p != "properties"]
+            if inner[:1] == ["spec"]:
+                section = [p for p in inner[1:] if isinstance(p, str) and p not in _KEYWORDS]
+                return f"'{section[0]}'" if section else f"a {name}'s spec"
+            return f"a {name} document"
+        return {"metadata": "metadata", "variant": "a split variant"}.get(name, name)
+    return "the document" if not instance_path else f"'{instance_path[-1]}'"
+
+
+_KEYWORDS = {"items", "anyOf", "oneOf", "allOf", "then", "if", "additionalProperties"}
+
+
+def _pattern_name(pattern: str) -> str:
+    defs = flow_schema.schema()["$defs"]
+    for name in ("duration", "instant", "name", "time_of_day"):
+        if defs[name]["pattern"] == pattern:
+            return name
+    return ""
+
+
+def _expected(word: str, options: list[str]) -> str:
+    """A suggestion when one option is close to what was written, else the options."""
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"expected one of: {', '.join(options)}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, str):
+        return {
+            "object": "a mapping",
+            "array": "a list",
+            "string": "text",
+            "integer": "a whole number",
+            "number": "a number",
+            "boolean": "true or false",
+            "null": "null",
+        }.get(value, value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return "a number"
+    return "text"

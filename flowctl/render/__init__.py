@@ -1,0 +1,1 @@
+"""Renderers: data in, text out. Only renderers and the CLI know about output formats."""

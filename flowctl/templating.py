@@ -1,0 +1,29 @@
+"""Templates in content and steps: sandboxed Jinja2 over a fixed set of names.
+
+Messages see ``contact`` (any contact field, custom ones included),
+``company``, ``trigger`` (the data of the event that entered the
+participant), ``participant`` and ``flow``. Nothing else: no attribute access
+beyond the data given, no file or network access.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+ROOTS = ("contact", "company", "trigger", "participant", "flow", "unsubscribe_url")
+PARTICIPANT_FIELDS = ("entered_at", "step_count", "status", "flow", "version", "contact_id")
+MARKERS = ("{{", "{%", "{#")
+
+
+def is_template(text: Any) -> bool:
+    """Whether a string holds template syntax at all (plain text skips Jinja2)."""
+    return isinstance(text, str) and any(m in text for m in MARKERS)
+
+
+@cache
+def environment() -> Any:
+    """The one sandboxed Jinja2 environment (imported lazily: Jinja2 is slow to load)."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
