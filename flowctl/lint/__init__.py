@@ -82,8 +82,8 @@ def check_documents(docs: Sequence[Document], ctx: Context) -> list[Problem]:
 
 def _findings(doc: Document, ctx: Context) -> Iterable[tuple[str, Finding]]:
     if not isinstance(doc.data, dict):
-        found = "nothing" if doc.data is None else _shape(doc.data)
-        message = f"expected a mapping with apiVersion, kind, metadata and spec, found {found}"
+        shape = "nothing" if doc.data is None else _shape(doc.data)
+        message = f"expected a mapping with apiVersion, kind, metadata and spec, found {shape}"
         return [(schema_rule.ID, Finding("", message))]
     found: list[tuple[str, Finding]] = []
     shape_ok = schema_rule.is_valid(doc.data)
