@@ -26,7 +26,18 @@ app = typer.Typer(
 )
 
 # Command modules register themselves on ``app``.
-from flowctl.cli import authoring  # noqa: E402, F401
+from flowctl.cli import authoring, simulation  # noqa: E402, F401
+
+
+def _report(exc: FlowctlError) -> None:
+    """One clear message on stderr (with the diagnostics, for invalid files)."""
+    from flowctl.lint import InvalidDocuments
+
+    if isinstance(exc, InvalidDocuments):
+        from flowctl.render.diagnostics import render_text
+
+        click.echo(render_text(exc.result), err=True, nl=False)
+    click.echo(f"error: {exc}", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         code = 2
     except FlowctlError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _report(exc)
         code = exc.exit_code
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from flowctl.errors import FlowctlError
 from flowctl.lint.context import Context
 from flowctl.lint.problem import Finding, Level, Problem, Result
 from flowctl.lint.rules import REGISTRY, SEMANTIC
@@ -17,7 +18,16 @@ from flowctl.lint.suppress import is_suppressed, suppressions
 from flowctl.load import Document, LoadFailure, Locator, Source, load_source, read_source
 from flowctl.load.discover import expand_paths
 
-__all__ = ["Context", "Level", "Problem", "Result", "check_documents", "validate_paths"]
+__all__ = [
+    "Context",
+    "InvalidDocuments",
+    "Level",
+    "Problem",
+    "Result",
+    "check_documents",
+    "load_valid",
+    "validate_paths",
+]
 
 
 def validate_paths(
@@ -42,6 +52,39 @@ def validate_sources(
     sources: Sequence[Source | LoadFailure], *, known: Iterable[tuple[str, str]] = ()
 ) -> Result:
     """Validate already-read sources together (cross-file references resolve among them)."""
+    return _check(sources, known)[1]
+
+
+def load_valid(
+    paths: Sequence[str | Path], *, known: Iterable[tuple[str, str]] = ()
+) -> tuple[list[Document], Result]:
+    """The documents of files that validate without errors (warnings are returned).
+
+    Raises :class:`InvalidDocuments` (carrying the result) when any has an error,
+    so nothing is run or stored from a broken file.
+    """
+    sources: list[Source | LoadFailure] = [read_source(p) for p in expand_paths(paths)]
+    docs, result = _check(sources, known)
+    if not result.valid:
+        raise InvalidDocuments(result)
+    return docs, result
+
+
+class InvalidDocuments(FlowctlError):
+    """Files with validation errors; ``result`` holds the diagnostics."""
+
+    def __init__(self, result: Result):
+        count = result.error_count
+        super().__init__(
+            f"{count} error{'s' * (count != 1)} in the files given; nothing was done",
+            hint="fix them; `flowctl validate` shows the same diagnostics",
+        )
+        self.result = result
+
+
+def _check(
+    sources: Sequence[Source | LoadFailure], known: Iterable[tuple[str, str]]
+) -> tuple[list[Document], Result]:
     docs: list[Document] = []
     problems: list[Problem] = []
     texts: dict[str, str] = {}
@@ -55,7 +98,7 @@ def validate_sources(
         problems.extend(_failure_problem(f) for f in failures)
     problems.extend(check_documents(docs, Context.of(docs, known)))
     problems = _unsuppressed(problems, texts)
-    return Result(files=len(sources), problems=sorted(problems), sources=texts)
+    return docs, Result(files=len(sources), problems=sorted(problems), sources=texts)
 
 
 def check_documents(docs: Sequence[Document], ctx: Context) -> list[Problem]:

@@ -1,0 +1,259 @@
+"""Commands that run flows without a store: simulate, test, graph."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from flowctl import clock
+from flowctl.cli import app
+from flowctl.errors import InputError, UsageError
+
+
+class DataFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class GraphFormat(StrEnum):
+    mermaid = "mermaid"
+    dot = "dot"
+
+
+@app.command()
+def simulate(
+    flow_file: Annotated[Path, typer.Argument(help="The flow file.")],
+    participant: Annotated[
+        Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.11
+        typer.Option(help="A contact: a JSON or YAML file, or inline JSON."),
+    ] = None,
+    participants: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="A population (CSV with a header, or JSONL): forecast it."),
+    ] = None,
+    events: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Events: a YAML/JSON list or JSONL with type, at (+2d), data."),
+    ] = None,
+    start: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Start instant (default: now)."),
+    ] = None,
+    horizon: Annotated[str, typer.Option(help="How far to run the clock.")] = "400d",
+    content: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option(help="Content files or folders, to render messages (repeatable)."),
+    ] = None,
+    output: Annotated[DataFormat, typer.Option("-o", "--output")] = DataFormat.text,
+) -> int:
+    """Run one contact (or forecast a population) through a flow on a virtual clock."""
+    from flowctl import simulate as sim
+    from flowctl.engine import compile_flow
+
+    if (participant is None) == (participants is None):
+        raise UsageError("give exactly one of --participant (a contact) or --participants (a file)")
+    docs = _load(flow_file, content or [])
+    flows = [d for d in docs if d.get("kind") == "Flow"]
+    if not flows:
+        raise InputError(f"{flow_file} holds no Flow document", hint="pass a flow file")
+    program = compile_flow(flows[0])
+    begin = start or clock.now()
+    if participants is not None:
+        return _forecast(program, participants, begin, horizon, output)
+    result = sim.simulate(
+        program,
+        _read_contact(participant or ""),
+        _read_events(events) if events else None,
+        begin,
+        horizon,
+        [d for d in docs if d.get("kind") in ("Mailing", "Sms")],
+    )
+    if output == DataFormat.json:
+        _print_json(result.to_dict())
+    else:
+        from flowctl.render.simulation import print_simulation
+
+        print_simulation(_console(), result, program)
+    return 0
+
+
+def _forecast(program: Any, path: Path, begin: Any, horizon: str, output: DataFormat) -> int:
+    from flowctl import simulate as sim
+    from flowctl.load.records import read_records
+
+    lines: list[int] = []
+    unreadable: list[tuple[int, str]] = []
+
+    def contacts() -> Any:
+        for record in read_records(path):
+            if record.data is None:
+                unreadable.append((record.line, record.error or "unreadable"))
+            else:
+                lines.append(record.line)
+                yield record.data
+
+    with _progress("forecast") as advance:
+        result = sim.forecast(program, contacts(), begin, horizon, progress=advance)
+    bad = sorted(unreadable + [(lines[row - 1], msg) for row, msg in result.rejected])
+    data = result.to_dict()
+    data["rejected"] = [{"line": line, "message": message} for line, message in bad]
+    if output == DataFormat.json:
+        _print_json(data)
+    else:
+        from flowctl.render.simulation import print_forecast
+
+        print_forecast(_console(), result)
+    for line, message in bad:
+        typer.echo(f"{path}:{line}: skipped: {message}", err=True)
+    return 0
+
+
+@app.command("test")
+def flow_test(
+    paths: Annotated[list[Path], typer.Argument(help="FlowTest files or folders.")],
+    junit: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--junit", help="Also write JUnit XML here, for CI."),
+    ] = None,
+    output: Annotated[DataFormat, typer.Option("-o", "--output")] = DataFormat.text,
+) -> int:
+    """Run FlowTest documents: pass or fail per case, with a diff of expected and actual."""
+    from flowctl.load.discover import expand_paths
+    from flowctl.render.simulation import flow_test_json, junit_xml, print_test_results
+    from flowctl.simulate import load_documents, run_flow_test
+
+    cases = []
+    for file in expand_paths(paths):
+        for doc in load_documents(file):
+            if doc.get("kind") == "FlowTest":
+                cases.append((str(file), run_flow_test(doc, file.parent, now=clock.fixed())))
+    if not cases:
+        raise InputError("no FlowTest documents found in the paths given")
+    if junit is not None:
+        junit.write_text(junit_xml(cases), encoding="utf-8")
+    if output == DataFormat.json:
+        _print_json(flow_test_json(cases))
+    else:
+        print_test_results(_console(), cases)
+    return 0 if all(case.passed for _, case in cases) else 1
+
+
+@app.command()
+def graph(
+    flow_file: Annotated[Path, typer.Argument(help="The flow file.")],
+    output: Annotated[GraphFormat, typer.Option("-o", "--output")] = GraphFormat.mermaid,
+) -> int:
+    """Draw a flow: triggers, steps, labelled branches, goto edges, success and exit."""
+    from flowctl.graph import to_dot, to_mermaid
+
+    flows = [d for d in _load(flow_file, []) if d.get("kind") == "Flow"]
+    if not flows:
+        raise InputError(f"{flow_file} holds no Flow document", hint="pass a flow file")
+    render = to_mermaid if output == GraphFormat.mermaid else to_dot
+    sys.stdout.write(render(flows[0]))
+    return 0
+
+
+def _load(flow_file: Path, content: list[Path]) -> list[dict[str, Any]]:
+    """The flow file's documents and the content given, validated together."""
+    from flowctl.lint import load_valid
+
+    docs, _ = load_valid([flow_file, *content])
+    return [d.data for d in docs]
+
+
+def _read_contact(value: str) -> Any:
+    """A contact from inline JSON, or from a JSON/YAML file."""
+    text = value.strip()
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"--participant is not valid JSON: {exc.msg} at column {exc.colno}",
+                hint='quote it in the shell: --participant \'{"email": "ann@example.com"}\'',
+            ) from exc
+    path = Path(value)
+    if not path.is_file():
+        raise UsageError(
+            f"--participant {value!r} is neither a file nor inline JSON",
+            hint='give a contact file or JSON such as {"email": "ann@example.com"}',
+        )
+    return _read_data(path)
+
+
+def _read_events(path: Path) -> list[Any]:
+    """Events from a YAML/JSON list, or JSONL (``.jsonl``/``.ndjson``)."""
+    if not path.is_file():
+        raise UsageError(f"--events {path}: no such file")
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        from flowctl.load.records import read_records
+
+        events = []
+        for record in read_records(path):
+            if record.data is None:
+                raise InputError(f"{record.error}", where=f"{path}:{record.line}")
+            events.append(record.data)
+        return events
+    data = _read_data(path)
+    if not isinstance(data, list):
+        raise InputError(
+            "the events file must hold a list of events",
+            where=str(path),
+            hint="write a YAML list: - {type: tag_added, at: +1d, data: {tag: vip}}",
+        )
+    return data
+
+
+def _read_data(path: Path) -> Any:
+    """One YAML (or JSON) document from a file."""
+    from flowctl.load import LoadFailure, load_source, read_source
+
+    source = read_source(path)
+    if isinstance(source, LoadFailure):
+        raise InputError(source.message, where=str(path))
+    docs, failures = load_source(source)
+    if failures:
+        first = failures[0]
+        raise InputError(first.message, where=f"{path}:{first.line}:{first.column}")
+    if len(docs) != 1:
+        raise InputError(f"expected one document, found {len(docs)}", where=str(path))
+    return docs[0].data
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    # Piped output keeps lines whole instead of folding them at 80 columns.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+
+
+class _progress:
+    """A rich progress counter on a terminal; nothing when piped."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not sys.stderr.isatty():
+            return lambda done: None
+        from rich.progress import Progress
+
+        self.bar = Progress(transient=True, console=None)
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=None)
+        return lambda done: self.bar.update(task, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()

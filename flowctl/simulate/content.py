@@ -1,0 +1,56 @@
+"""Content (Mailing and Sms documents) for a simulation: suppression facts and previews."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowctl.templating import environment, is_template
+
+
+@dataclass(frozen=True)
+class ContentIndex:
+    """Mailings and SMS by name, from a list of content documents (plain dicts)."""
+
+    mailings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    sms: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_documents(cls, docs: Iterable[Mapping[str, Any]] | None) -> ContentIndex:
+        """Index the ``Mailing`` and ``Sms`` documents among ``docs`` (others are ignored)."""
+        mailings: dict[str, Mapping[str, Any]] = {}
+        sms: dict[str, Mapping[str, Any]] = {}
+        for doc in docs or ():
+            if not isinstance(doc, Mapping):
+                continue
+            name = (doc.get("metadata") or {}).get("name")
+            spec = doc.get("spec") or {}
+            if doc.get("kind") == "Mailing" and name:
+                mailings[str(name)] = spec
+            elif doc.get("kind") == "Sms" and name:
+                sms[str(name)] = spec
+        return cls(mailings, sms)
+
+    @property
+    def once_per_contact(self) -> frozenset[str]:
+        """Names of the Mailings marked ``once_per_contact: true``."""
+        return frozenset(n for n, s in self.mailings.items() if s.get("once_per_contact") is True)
+
+    def preview(self, kind: str, name: str, variables: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The rendered ``subject``/``text`` of a message, ``None`` when the content is unknown."""
+        spec = (self.mailings if kind == "send_email" else self.sms).get(name)
+        if spec is None:
+            return None
+        keys = ("subject", "text") if kind == "send_email" else ("text",)
+        return {key: render(spec.get(key), variables) for key in keys if key in spec}
+
+
+def render(template: Any, variables: Mapping[str, Any]) -> Any:
+    """Render one template string in the sandbox; an error is shown in place of the text."""
+    if not is_template(template):
+        return template
+    try:
+        return environment().from_string(template).render(**variables)
+    except Exception as exc:  # a template error is data in a simulation, not a crash
+        return f"<template error: {exc}>"

@@ -1,0 +1,207 @@
+"""`flowctl simulate`, `flowctl test` and `flowctl graph` from the command line."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FLOWS
+
+START = "2026-03-02T08:00:00+01:00"
+UPSELL = FLOWS / "offer-upsell.yaml"
+EXAMPLES = sorted(p for p in FLOWS.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("flow", EXAMPLES, ids=lambda p: p.stem)
+def test_simulate_every_example_flow_runs(cli, flow: Path) -> None:  # type: ignore[no-untyped-def]
+    contact = json.dumps(
+        {
+            "id": "c1",
+            "email": "ann@example.com",
+            "phone": "+4790000000",
+            "category": "prospect",
+            "webinar_at": "2026-03-20T18:00:00+01:00",
+        }
+    )
+    run = cli(
+        "simulate",
+        flow,
+        "--participant",
+        contact,
+        "--start",
+        START,
+        "--content",
+        FLOWS / "content",
+        "-o",
+        "json",
+    )
+    assert run.code == 0, run.err
+    data = run.json()
+    assert data["flow"] == flow.stem
+    assert data["status"] in {None, "active", "waiting", "completed", "succeeded", "exited"}
+    assert [e["step"] for e in data["timeline"] if e["step"]] == data["path"]
+
+
+def test_simulate_json_keys_and_path(cli) -> None:  # type: ignore[no-untyped-def]
+    run = cli(
+        "simulate",
+        UPSELL,
+        "--participant",
+        '{"email": "ann@example.com", "tags": ["customer-1"]}',
+        "--start",
+        START,
+        "-o",
+        "json",
+    )
+    data = run.json()
+    assert {
+        "flow",
+        "enrolled",
+        "reason",
+        "status",
+        "succeeded",
+        "path",
+        "timeline",
+        "effects",
+    } <= set(data)
+    assert data["path"] == ["sub-c1", "give-them-time", "bought-offer-1", "unsub-c1", "sub-c2"]
+    assert data["effects"][-1] == {
+        "at": "2026-03-07T08:00:00+01:00",
+        "step": "sub-c2",
+        "type": "subscribe_campaign",
+        "campaign": "campaign-2",
+        **{
+            k: v
+            for k, v in data["effects"][-1].items()
+            if k not in ("at", "step", "type", "campaign")
+        },
+    }
+
+
+def test_simulate_filtered_contact_not_enrolled(cli) -> None:  # type: ignore[no-untyped-def]
+    run = cli(
+        "simulate",
+        UPSELL,
+        "--participant",
+        '{"email": "b@example.com", "tags": ["customer-2"]}',
+        "--start",
+        START,
+        "-o",
+        "json",
+    )
+    data = run.json()
+    assert (data["enrolled"], data["reason"], data["path"]) == (False, "filter", [])
+
+
+def test_simulate_events_file_enters_on_matching_trigger(cli, write) -> None:  # type: ignore[no-untyped-def]
+    events = write(
+        "events.jsonl",
+        '{"type": "funnel_form_subscribed", "at": "+1d", "data": {"form": "optin-page"}}\n',
+    )
+    run = cli(
+        "simulate",
+        UPSELL,
+        "--participant",
+        '{"email": "c@example.com"}',
+        "--events",
+        events,
+        "--start",
+        START,
+        "-o",
+        "json",
+    )
+    assert run.json()["timeline"][0]["at"] == "2026-03-03T08:00:00+01:00"
+
+
+def test_simulate_text_shows_timeline_and_why(cli) -> None:  # type: ignore[no-untyped-def]
+    run = cli("simulate", UPSELL, "--participant", '{"email": "a@example.com"}', "--start", START)
+    assert run.code == 0
+    assert "bought-offer-1" in run.out
+    assert "tag customer-1: no" in run.out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--participant", "{not json"], 1, "not valid JSON"),
+        (["--participant", "missing.json"], 2, "neither a file nor inline JSON"),
+        (["--participant", "[1, 2]"], 2, "neither a file nor inline JSON"),
+        ([], 2, "exactly one of --participant"),
+        (["--participant", '{"id": "c1"}', "--start", "yesterday"], 1, "not an instant"),
+    ],
+)
+def test_simulate_bad_input_one_clear_message(cli, args, code, message) -> None:  # type: ignore[no-untyped-def]
+    run = cli("simulate", UPSELL, *args)
+    assert run.code == code
+    assert message in run.err
+    assert "Traceback" not in run.err
+
+
+def test_simulate_bad_event_line_reported_with_line_number(cli, write) -> None:  # type: ignore[no-untyped-def]
+    events = write("events.jsonl", '{"type": "tag_added"}\n{broken\n')
+    run = cli("simulate", UPSELL, "--participant", '{"id": "c1"}', "--events", events)
+    assert run.code == 1
+    assert f"{events}:2" in run.err
+
+
+def test_simulate_invalid_flow_shows_diagnostics(cli, write) -> None:  # type: ignore[no-untyped-def]
+    flow = write("bad.yaml", UPSELL.read_text().replace("duration: 5d", "duration: 5"))
+    run = cli("simulate", flow, "--participant", "{}")
+    assert run.code == 1
+    assert "[schema]" in run.err and "nothing was done" in run.err
+
+
+def test_simulate_population_forecast_counts_and_bad_rows(cli, write) -> None:  # type: ignore[no-untyped-def]
+    rows = ["email,tags"] + [
+        f"p{i}@example.com,{'customer-1' if i % 4 == 0 else ''}" for i in range(40)
+    ]
+    rows.insert(3, "bad,row,extra")
+    people = write("people.csv", "\n".join(rows) + "\n")
+    run = cli("simulate", UPSELL, "--participants", people, "--start", START, "-o", "json")
+    assert run.code == 0
+    data = run.json()
+    assert (data["participants"], data["enrolled"]) == (40, 40)
+    assert data["steps"]["bought-offer-1"]["outcomes"] == {"then": 10, "else": 30}
+    assert data["rejected"] == [{"line": 4, "message": "has 3 cells, the header has 2 columns"}]
+    assert f"{people}:4: skipped" in run.err
+
+
+def test_flow_tests_examples_all_pass(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    junit = tmp_path / "junit.xml"
+    run = cli("test", FLOWS / "tests", "--junit", junit)
+    assert run.code == 0, run.out
+    root = ET.parse(junit).getroot()
+    assert int(root.get("tests", "0")) >= 40
+    assert root.get("failures") == "0"
+
+
+def test_flow_test_failure_exit_one_with_diff(cli, write) -> None:  # type: ignore[no-untyped-def]
+    text = (FLOWS / "tests" / "offer-upsell.test.yaml").read_text().split("\n---\n")[0]
+    text = text.replace("flow: ../offer-upsell.yaml", f"flow: {UPSELL}")
+    case = write("t.yaml", text.replace("status: completed", "status: exited"))
+    run = cli("test", case, "-o", "json")
+    assert run.code == 1
+    (result,) = run.json()
+    assert result["passed"] is False
+    assert "status: expected 'exited', got 'completed'" in result["failures"]
+    assert '-  "status": "exited"' in result["diff"]
+
+
+def test_flow_test_missing_flow_file_clear_error(cli, write) -> None:  # type: ignore[no-untyped-def]
+    text = (FLOWS / "tests" / "offer-upsell.test.yaml").read_text().split("\n---\n")[0]
+    case = write("t.yaml", text.replace("flow: ../offer-upsell.yaml", "flow: nowhere.yaml"))
+    run = cli("test", case)
+    assert run.code == 1
+    assert "flow file 'nowhere.yaml' not found" in run.err
+    assert "Traceback" not in run.err
+
+
+@pytest.mark.parametrize("fmt", ["mermaid", "dot"])
+def test_graph_draws_branches_and_goto(cli, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    run = cli("graph", FLOWS / "payment-recovery.yaml", "-o", fmt)
+    assert run.code == 0
+    assert ("flowchart TD" if fmt == "mermaid" else "digraph") in run.out
+    assert "timeout" in run.out and "met" in run.out

@@ -1,0 +1,93 @@
+"""FlowTest runner (spec §12)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowctl.errors import InputError
+from flowctl.lint import InvalidDocuments
+from flowctl.simulate import run_flow_test_file
+
+FLOW = """\
+apiVersion: flowctl/v1
+kind: Flow
+metadata: {name: offer-upsell}
+spec:
+  timezone: Europe/Stockholm
+  triggers:
+    - {type: funnel_form_subscribed, form: optin-page}
+  steps:
+    - {id: sub-c1, type: subscribe_campaign, campaign: campaign-1}
+    - {id: give-them-time, type: delay, duration: 5d}
+    - id: bought-offer-1
+      type: decision
+      if: {tag: customer-1}
+      then:
+        - {id: unsub-c1, type: unsubscribe_campaign, campaign: campaign-1}
+        - {id: sub-c2, type: subscribe_campaign, campaign: campaign-2}
+"""
+
+TEST = """\
+apiVersion: flowctl/v1
+kind: FlowTest
+metadata: {name: buyer-moves-on}
+spec:
+  flow: flows/upsell.yaml
+  contact: {email: ann@example.com, tags: []}
+  start: "2026-03-02T08:00:00+01:00"
+  events:
+    - {type: funnel_form_subscribed, at: "+0m", data: {form: optin-page}}
+    - {type: tag_added, at: "+2d", data: {tag: customer-1}}
+  expect:
+    status: completed
+    succeeded: false
+    path: [sub-c1, give-them-time, bought-offer-1, unsub-c1, sub-c2]
+    path_contains: [sub-c1, sub-c2]
+    effects:
+      - {step: sub-c2, type: subscribe_campaign, at: "+5d", campaign: campaign-2}
+---
+apiVersion: flowctl/v1
+kind: FlowTest
+metadata: {name: wrong-expectation}
+spec:
+  flow: flows/upsell.yaml
+  contact: {email: bob@example.com}
+  expect:
+    status: completed
+    path: [sub-c1, give-them-time, bought-offer-1, unsub-c1]
+"""
+
+
+def _write(tmp_path: Path, test_text: str = TEST) -> Path:
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "upsell.yaml").write_text(FLOW)
+    path = tmp_path / "upsell.test.yaml"
+    path.write_text(test_text)
+    return path
+
+
+def test_flow_test_passes_and_fails_with_diff(tmp_path: Path) -> None:
+    passed, failed = run_flow_test_file(_write(tmp_path))
+    assert passed.passed, passed.failures
+    assert not failed.passed
+    assert any(f.startswith("path:") for f in failed.failures)
+    assert "--- expected" in failed.diff
+    assert '-    "unsub-c1"' in failed.diff
+
+
+def test_flow_test_missing_flow_file_is_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(TEST.replace("flows/upsell.yaml", "flows/missing.yaml"))
+    with pytest.raises(InputError, match="not found"):
+        run_flow_test_file(path)
+
+
+def test_flow_test_unparseable_event_time_is_reported_with_position(tmp_path: Path) -> None:
+    path = _write(tmp_path, TEST.replace('at: "+2d"', "at: someday"))
+    with pytest.raises(InvalidDocuments) as caught:
+        run_flow_test_file(path)
+    (problem,) = caught.value.result.problems
+    assert problem.rule == "schema"
+    assert problem.pointer.endswith("/at")

@@ -1,0 +1,146 @@
+"""simulate(): one contact on a virtual clock, with the CLI's JSON keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flowctl.engine import compile_flow
+from flowctl.errors import InputError
+from flowctl.simulate import simulate
+
+UPSELL: dict[str, Any] = {
+    "apiVersion": "flowctl/v1",
+    "kind": "Flow",
+    "metadata": {"name": "offer-upsell"},
+    "spec": {
+        "timezone": "Europe/Stockholm",
+        "triggers": [{"type": "funnel_form_subscribed", "form": "optin-page"}],
+        "filter": {"not": {"tag": "customer-2"}},
+        "steps": [
+            {"id": "sub-c1", "type": "subscribe_campaign", "campaign": "campaign-1"},
+            {"id": "give-them-time", "type": "delay", "duration": "5d"},
+            {
+                "id": "bought-offer-1",
+                "type": "decision",
+                "if": {"tag": "customer-1"},
+                "then": [
+                    {"id": "unsub-c1", "type": "unsubscribe_campaign", "campaign": "campaign-1"},
+                    {"id": "sub-c2", "type": "subscribe_campaign", "campaign": "campaign-2"},
+                ],
+            },
+        ],
+        "success": {"when": {"event": "sale_created", "offer": "offer-2"}},
+    },
+}
+START = "2026-03-02T08:00:00+01:00"
+PROGRAM = compile_flow(UPSELL)
+
+
+def test_simulate_enters_on_trigger_event_and_follows_contact_changes() -> None:
+    events = [
+        {"type": "funnel_form_subscribed", "at": "+0m", "data": {"form": "optin-page"}},
+        {"type": "tag_added", "at": "+2d", "data": {"tag": "customer-1"}},
+    ]
+    result = simulate(PROGRAM, {"email": "ann@example.com", "tags": []}, events, START, "30d")
+    out = result.to_dict()
+    assert {
+        "flow",
+        "enrolled",
+        "reason",
+        "status",
+        "succeeded",
+        "path",
+        "timeline",
+        "effects",
+    } <= set(out)
+    assert out["enrolled"] is True
+    assert out["status"] == "completed"
+    assert out["path"] == ["sub-c1", "give-them-time", "bought-offer-1", "unsub-c1", "sub-c2"]
+    assert out["effects"][-1]["step"] == "sub-c2"
+    # instants are shown in the flow's zone (Europe/Stockholm, +01:00 in March)
+    assert out["effects"][-1]["at"] == "2026-03-07T08:00:00+01:00"
+
+
+def test_simulate_without_matching_event_enters_at_start() -> None:
+    result = simulate(PROGRAM, {"email": "ann@example.com"}, [], START, "1d")
+    assert result.enrolled
+    assert result.status == "waiting"
+    assert result.path == ("sub-c1", "give-them-time")
+
+
+def test_simulate_filter_refuses_entry_with_reason() -> None:
+    result = simulate(PROGRAM, {"email": "a@example.com", "tags": ["customer-2"]}, [], START)
+    assert (result.enrolled, result.reason, result.status) == (False, "filter", None)
+
+
+def test_simulate_success_event_before_entry_does_not_count() -> None:
+    events = [
+        {"type": "sale_created", "at": "+0m", "data": {"offer": "offer-2"}},
+        {"type": "funnel_form_subscribed", "at": "+1h", "data": {"form": "optin-page"}},
+    ]
+    result = simulate(PROGRAM, {"email": "a@example.com"}, events, START, "30d")
+    assert result.enrolled
+    assert not result.succeeded
+    assert result.status == "completed"
+
+
+def test_simulate_success_event_after_entry_succeeds() -> None:
+    events = [{"type": "sale_created", "at": "+1d", "data": {"offer": "offer-2"}}]
+    result = simulate(PROGRAM, {"email": "a@example.com"}, events, START, "30d")
+    assert (result.status, result.succeeded) == ("succeeded", True)
+
+
+def test_simulate_event_exactly_at_timeout_is_met() -> None:
+    doc = {
+        **UPSELL,
+        "spec": {
+            **UPSELL["spec"],
+            "steps": [
+                {
+                    "id": "w",
+                    "type": "wait_until",
+                    "condition": {"event": "form_submitted"},
+                    "timeout": "2d",
+                }
+            ],
+        },
+    }
+    events = [{"type": "form_submitted", "at": "+2d"}]
+    result = simulate(compile_flow(doc), {"email": "a@example.com"}, events, START)
+    assert [(t.step, t.outcome) for t in result.timeline if t.step] == [("w", "met")]
+
+
+def test_simulate_previews_content_when_given() -> None:
+    doc = {
+        **UPSELL,
+        "spec": {**UPSELL["spec"], "steps": [{"id": "m", "type": "send_email", "mailing": "hi"}]},
+    }
+    content = [
+        {
+            "apiVersion": "flowctl/v1",
+            "kind": "Mailing",
+            "metadata": {"name": "hi"},
+            "spec": {"subject": "Hi {{ contact.first_name }}", "text": "x"},
+        }
+    ]
+    result = simulate(
+        compile_flow(doc), {"email": "a@x.io", "first_name": "Ann"}, [], START, content=content
+    )
+    assert result.to_dict()["effects"][0]["content"]["subject"] == "Hi Ann"
+
+
+@pytest.mark.parametrize(
+    ("contact", "events"),
+    [
+        (["not", "a", "contact"], []),
+        ({"tags": []}, []),
+        ({"email": "a@x.io"}, [{"at": "+1d"}]),
+        ({"email": "a@x.io"}, [{"type": "tag_added", "at": "tomorrow"}]),
+        ({"email": "a@x.io"}, ["tag_added"]),
+    ],
+)
+def test_simulate_bad_input_raises_input_error(contact: Any, events: Any) -> None:
+    with pytest.raises(InputError):
+        simulate(PROGRAM, contact, events, START)
