@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 import traceback
 
-import click
 import typer
 
 from flowctl.errors import FlowctlError
@@ -36,33 +35,37 @@ def _report(exc: FlowctlError) -> None:
     if isinstance(exc, InvalidDocuments):
         from flowctl.render.diagnostics import render_text
 
-        click.echo(render_text(exc.result), err=True, nl=False)
-    click.echo(f"error: {exc}", err=True)
+        typer.echo(render_text(exc.result), err=True, nl=False)
+    typer.echo(f"error: {exc}", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return (or exit with) its exit code."""
     try:
         code = app(args=argv, standalone_mode=False, prog_name="flowctl")
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
         code = 1
-    except click.ClickException as exc:
-        exc.show()
-        code = 2
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            typer.echo(f"error: {exc}", err=True)
+        code = int(getattr(exc, "exit_code", 2) or 2)
     except FlowctlError as exc:
         _report(exc)
         code = exc.exit_code
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        typer.echo("Interrupted.", err=True)
         code = 130
     except BrokenPipeError:
         code = 0
     except Exception:
         traceback.print_exc()
-        click.echo("internal error: this is a bug in flowctl; please report it", err=True)
+        typer.echo("internal error: this is a bug in flowctl; please report it", err=True)
         code = 3
     code = code if isinstance(code, int) else 0
     if argv is None:

@@ -10,9 +10,15 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from flowctl.load.locate import Locator
 
 MAX_NODES = 100_000
 """Most nodes a document may expand to; more means an alias bomb (billion laughs)."""
+
+MAX_DEPTH = 100
+"""Deepest nesting a document may have; real flows need a few dozen levels at most."""
 
 
 @dataclass(frozen=True)
@@ -134,9 +140,7 @@ def load_source(source: Source) -> tuple[list[Document], list[LoadFailure]]:
                 rule="schema",
             )
         )
-    if "*" in source.text:
-        docs = _without_bombs(docs, failures)
-    return docs, failures
+    return _without_monsters(docs, failures), failures
 
 
 def _syntax_failure(source: Source, exc: MarkedYAMLError) -> LoadFailure:
@@ -144,49 +148,139 @@ def _syntax_failure(source: Source, exc: MarkedYAMLError) -> LoadFailure:
     problem = exc.problem or exc.context or "invalid YAML"
     message = f"invalid YAML: {problem}"
     if "duplicate key" in str(problem) and exc.context_mark is not None:
+        first = _first_key_line(source.text, exc.context_mark, mark)
+        where = f" (already defined on line {first})" if first else ""
         message = (
-            f"invalid YAML: {problem.split(' with value')[0]} "
-            f"(already defined on line {exc.context_mark.line + 1}); each key may appear once"
+            f"invalid YAML: {problem.split(' with value')[0]}{where}; each key may appear once"
         )
+    elif _char_at(source.text, mark) == "\t":
+        message = "invalid YAML: a tab character; YAML indents with spaces, not tabs"
     elif exc.context and exc.problem:
         message = f"invalid YAML: {exc.problem} ({exc.context})"
-    line = mark.line + 1 if mark is not None else 1
-    column = mark.column + 1 if mark is not None else 1
+    line, column = _within_text(source.text, mark, exc.context_mark)
     return LoadFailure(source, message, line, column)
 
 
-def _without_bombs(docs: list[Document], failures: list[LoadFailure]) -> list[Document]:
-    """Drop documents whose aliases expand beyond :data:`MAX_NODES`."""
+def _within_text(text: str, mark: Any, context_mark: Any) -> tuple[int, int]:
+    """A 1-based position on one of the file's lines.
+
+    At the end of the file ("unexpected end of stream") the parser marks the
+    line after the last one; the start of the unfinished node (an unclosed
+    quote or bracket) says more, and else the end of the last line.
+    """
+    lines = text.splitlines()
+    if mark is not None and mark.line >= len(lines):
+        mark = context_mark if context_mark is not None and context_mark.line < len(lines) else None
+        if mark is None:
+            return max(1, len(lines)), len(lines[-1]) + 1 if lines else 1
+    if mark is None:
+        return 1, 1
+    return mark.line + 1, mark.column + 1
+
+
+def _first_key_line(text: str, mapping_mark: Any, key_mark: Any) -> int | None:
+    """The line (1-based) where a duplicated key first appears in its mapping.
+
+    The parser's error marks the mapping's start and the second key; the
+    first one is found by composing the YAML again (only on this error path).
+    """
+    try:
+        for root in YAML(typ="safe", pure=True).compose_all(text):
+            stack = [root]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, MappingNode):
+                    line = _first_of_key(node, mapping_mark, key_mark)
+                    if line is not None:
+                        return line
+                    stack.extend(n for pair in node.value for n in pair)
+                elif isinstance(node, SequenceNode):
+                    stack.extend(node.value)
+    except (YAMLError, RecursionError):
+        pass
+    return None
+
+
+def _first_of_key(node: MappingNode, mapping_mark: Any, key_mark: Any) -> int | None:
+    start = node.start_mark
+    if (start.line, start.column) != (mapping_mark.line, mapping_mark.column):
+        return None
+    keys = [key for key, _ in node.value]
+    for dup in keys:
+        here = (dup.start_mark.line, dup.start_mark.column) == (key_mark.line, key_mark.column)
+        if here and isinstance(dup, ScalarNode):
+            for key in keys:
+                if (key.tag, key.value) == (dup.tag, dup.value):
+                    return int(key.start_mark.line) + 1
+    return None
+
+
+def _char_at(text: str, mark: Any) -> str:
+    lines = text.splitlines()
+    if mark is None or not 0 <= mark.line < len(lines):
+        return ""
+    line: str = lines[mark.line]
+    return line[mark.column : mark.column + 1]
+
+
+def _without_monsters(docs: list[Document], failures: list[LoadFailure]) -> list[Document]:
+    """Drop documents that expand beyond :data:`MAX_NODES` or nest beyond :data:`MAX_DEPTH`.
+
+    The checks and rules that follow recurse into documents, so a document
+    nested hundreds of levels deep would exhaust the stack there.
+    """
     kept = []
     for doc in docs:
-        if _expanded_size(doc.data, {}) > MAX_NODES:
-            line = doc.source.text[: doc.source.text.index("*")].count("\n") + 1
-            failures.append(
-                LoadFailure(
-                    doc.source,
-                    f"the document's aliases expand to more than {MAX_NODES:,} nodes "
-                    "(an alias bomb?); write the data out instead of nesting aliases",
-                    line=line,
-                )
+        size, height = _measure(doc.data, {}, 0)
+        if size > MAX_NODES:
+            line = _first_alias_line(doc)
+            message = (
+                f"the document's aliases expand to more than {MAX_NODES:,} nodes "
+                "(an alias bomb?); write the data out instead of nesting aliases"
+            )
+        elif height > MAX_DEPTH:
+            line = Locator(doc.source.text).document_start(doc.index)[0]
+            message = (
+                f"the document nests more than {MAX_DEPTH} levels deep; "
+                "a flowctl document needs far fewer"
             )
         else:
             kept.append(doc)
+            continue
+        failures.append(LoadFailure(doc.source, message, line=line))
     return kept
 
 
-def _expanded_size(node: Any, seen: dict[int, int]) -> int:
-    """Node count with aliases expanded, computed once per shared node."""
+def _first_alias_line(doc: Document) -> int:
+    """The line of the document's first alias (``*name``), or its first line."""
+    start = Locator(doc.source.text).document_start(doc.index)[0]
+    for number, line in enumerate(doc.source.text.splitlines()[start - 1 :], start=start):
+        if "*" in line:
+            return number
+    return start
+
+
+def _measure(node: Any, seen: dict[int, tuple[int, int]], depth: int) -> tuple[int, int]:
+    """(node count with aliases expanded, levels of nesting) of a node.
+
+    Each shared node is measured once. The walk stops as soon as either limit
+    is passed, so it never recurses deeper than :data:`MAX_DEPTH`.
+    """
     if not isinstance(node, dict | list):
-        return 1
+        return 1, 0
+    if depth > MAX_DEPTH:
+        return 1, 1
     key = id(node)
     if key in seen:
         return seen[key]
-    seen[key] = MAX_NODES + 1  # a node that contains itself expands forever
+    seen[key] = (MAX_NODES + 1, MAX_DEPTH + 1)  # a node that contains itself expands forever
     children: Iterator[Any] = iter(node.values()) if isinstance(node, dict) else iter(node)
-    total = 1
+    size, height = 1, 0
     for child in children:
-        total += _expanded_size(child, seen)
-        if total > MAX_NODES:
+        child_size, child_height = _measure(child, seen, depth + 1)
+        size += child_size
+        height = max(height, child_height + 1)
+        if size > MAX_NODES or depth + height > MAX_DEPTH:
             break
-    seen[key] = total
-    return total
+    seen[key] = (size, height)
+    return size, height

@@ -61,9 +61,9 @@ class Locator:
         """
         docs = self._documents()
         if doc_index >= len(docs):
-            return self._doc_start(doc_index)
+            return self.document_start(doc_index)
         node = docs[doc_index]
-        where = self._start_of(node) or self._doc_start(doc_index)
+        where = self._start_of(node) or self.document_start(doc_index)
         parts = pointer_parts(pointer)
         for depth, part in enumerate(parts):
             last = depth == len(parts) - 1
@@ -72,7 +72,9 @@ class Locator:
                 if name is _MISSING:
                     return where
                 child = node[name]
-                scalar = not isinstance(child, CommentedMap | CommentedSeq)
+                # An empty value (null) has no token of its own: its mark is
+                # wherever the next token is, maybe lines below; use the key.
+                scalar = child is not None and not isinstance(child, CommentedMap | CommentedSeq)
                 found = node.lc.value(name) if last and scalar and not key else node.lc.key(name)
             elif isinstance(node, CommentedSeq) and part.isdigit() and int(part) < len(node):
                 name = int(part)
@@ -92,7 +94,7 @@ class Locator:
             return None
         return (lc.line + 1, lc.col + 1)
 
-    def _doc_start(self, doc_index: int) -> tuple[int, int]:
+    def document_start(self, doc_index: int) -> tuple[int, int]:
         """The first line of the document: after its ``---`` marker, if any."""
         seen = -1
         lines = self._text.splitlines()

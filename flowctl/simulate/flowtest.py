@@ -141,7 +141,12 @@ def _compare(
     expected: dict[str, Any] = {}
     actual: dict[str, Any] = {}
     failures: list[str] = []
-    for key, have in (("status", sim.status), ("succeeded", sim.succeeded)):
+    for key, have in (
+        ("enrolled", sim.enrolled),
+        ("reason", sim.reason),
+        ("status", sim.status),
+        ("succeeded", sim.succeeded),
+    ):
         if key in expect:
             expected[key], actual[key] = expect[key], have
             if expect[key] != have:

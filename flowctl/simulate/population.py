@@ -29,6 +29,7 @@ from flowctl.engine import (
     first_trigger_event,
 )
 from flowctl.errors import FlowctlError
+from flowctl.simulate.content import render
 from flowctl.simulate.inputs import parse_span, parse_start
 from flowctl.simulate.single import DEFAULT_HORIZON, sent_context
 
@@ -92,7 +93,7 @@ def forecast(
     """
     begin = parse_start(start, program.zone)
     end = begin + parse_span(horizon, "horizon")
-    job = _Job(program, begin, end, context or Context())
+    job = _Job(program, begin, end, context or Context(render=render))
     result = ForecastResult(program.name, steps={sid: StepCount() for sid in program.steps})
     count = workers if workers is not None else (os.cpu_count() or 1)
     chunks = _chunks(contacts, CHUNK)

@@ -34,7 +34,7 @@ from flowctl.engine import (
     matching_triggers,
 )
 from flowctl.engine.contacts import apply_event
-from flowctl.simulate.content import ContentIndex
+from flowctl.simulate.content import ContentIndex, render
 from flowctl.simulate.inputs import check_contact, parse_events, parse_span, parse_start
 from flowctl.timeutil import isoformat
 
@@ -110,7 +110,7 @@ def simulate(
     begin = parse_start(start, program.zone)
     end = begin + parse_span(horizon, "horizon")
     index = content if isinstance(content, ContentIndex) else ContentIndex.from_documents(content)
-    base = context or Context()
+    base = context or Context(render=render)
     if index.once_per_contact:
         base = replace(base, once_per_contact=base.once_per_contact | index.once_per_contact)
     session = _Session(program, person, begin, base, index)

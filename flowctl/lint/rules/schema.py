@@ -45,7 +45,7 @@ _PATTERN_HINTS = {
 def check(doc: Document, ctx: Context) -> Iterator[Finding]:
     """Validate the document against the schema; one finding per distinct problem."""
     seen: set[tuple[str, str]] = set()
-    errors = _errors(doc.data)
+    errors = _one_type_error_per_node(_errors(doc.data))
     unknown = {
         make_pointer(list(e.instance_path)): [str(k) for k in e.kind.as_dict()["unexpected"]]
         for e in errors
@@ -68,12 +68,44 @@ def is_valid(data: Any) -> bool:
         return bool(flow_schema.validator().is_valid(to_json(data)))
 
 
+_MAX_CONDITION_NESTING = 8
+"""Deeper all/any/not nesting gets only the first schema error (see :func:`_errors`)."""
+
+
 def _errors(data: Any) -> list[Any]:
     validator = flow_schema.validator()
     try:
-        return list(validator.iter_errors(data))
+        return _collect(validator, data)
     except (ValueError, TypeError, OverflowError):
-        return list(validator.iter_errors(to_json(data)))
+        return _collect(validator, to_json(data))
+
+
+def _collect(validator: Any, data: Any) -> list[Any]:
+    """Every schema error, or only the first one for deeply nested conditions.
+
+    A condition is checked both by its own ``properties`` and by the
+    ``allOf`` branch of its combinator, so the errors below nested all/any/not
+    double with each level: 2**20 errors for a 20-deep ``not`` chain.
+    """
+    import jsonschema_rs
+
+    if _condition_nesting(data) <= _MAX_CONDITION_NESTING:
+        return list(validator.iter_errors(data))
+    try:
+        validator.validate(data)
+    except jsonschema_rs.ValidationError as error:
+        return [error]
+    return []
+
+
+def _condition_nesting(node: Any) -> int:
+    """How many all/any/not combinators nest inside each other, at most."""
+    if isinstance(node, list):
+        return max((_condition_nesting(item) for item in node), default=0)
+    if not isinstance(node, dict):
+        return 0
+    inner = max((_condition_nesting(value) for value in node.values()), default=0)
+    return inner + (1 if {"all", "any", "not"} & node.keys() else 0)
 
 
 def to_json(node: Any) -> Any:
@@ -89,6 +121,27 @@ def to_json(node: Any) -> Any:
     if isinstance(node, float):
         return node if node == node and abs(node) != float("inf") else str(node)
     return str(node)
+
+
+def _one_type_error_per_node(errors: list[Any]) -> list[Any]:
+    """A node of the wrong type gets one error, from the most general subschema.
+
+    Step and trigger subschemas apply by ``if``/``then`` on ``type``, and an
+    ``if`` holds vacuously for a non-mapping: a null step would otherwise get
+    "must be a mapping" once per step type, plus each type's oneOf.
+    """
+    chosen: dict[str, Any] = {}
+    for error in errors:
+        if error.kind.name == "type":
+            pointer = make_pointer(list(error.instance_path))
+            if pointer not in chosen or _specificity(error) < _specificity(chosen[pointer]):
+                chosen[pointer] = error
+    return [e for e in errors if chosen.get(make_pointer(list(e.instance_path)), e) is e]
+
+
+def _specificity(error: Any) -> tuple[int, bool]:
+    path = list(error.schema_path)
+    return len(path), any("-" in str(part) for part in path)
 
 
 def _explained_by_typo(error: Any, unknown: dict[str, list[str]]) -> bool:
@@ -217,13 +270,13 @@ def _place(schema_path: list[Any], instance_path: list[Any]) -> str:
         name = str(schema_path[1])
         head, _, rest = name.partition("-")
         if head == "step" and rest:
-            return f"a {rest} step"
+            return f"{_article(rest)} {rest} step"
         if head == "trigger" and rest:
-            return f"a {rest} trigger"
+            return f"{_article(rest)} {rest} trigger"
         if head == "condition":
             return f"a '{rest}' condition" if rest else "a condition"
         if name in flow_schema.KINDS:
-            inner = [p for p in schema_path[2:] if p != "properties"]
+            inner = [p for p in schema_path[2:-1] if p != "properties"]  # not the keyword
             if inner[:1] == ["spec"]:
                 section = [p for p in inner[1:] if isinstance(p, str) and p not in _KEYWORDS]
                 return f"'{section[0]}'" if section else f"a {name}'s spec"
@@ -233,6 +286,10 @@ def _place(schema_path: list[Any], instance_path: list[Any]) -> str:
 
 
 _KEYWORDS = {"items", "anyOf", "oneOf", "allOf", "then", "if", "additionalProperties"}
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _pattern_name(pattern: str) -> str:

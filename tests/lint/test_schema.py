@@ -1,0 +1,92 @@
+"""schema: anything the JSON Schema rejects, located and explained."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flowctl.lint import Problem
+from tests.lint.conftest import flow
+
+Lint = Callable[..., list[Problem]]
+
+
+def test_schema_unknown_key_points_at_key_with_suggestion(lint: Lint) -> None:
+    (problem,) = lint(flow("  steps:\n    - id: wait\n      type: delay\n      duraton: 2d\n"))
+    assert (problem.rule, problem.level) == ("schema", "error")
+    assert (problem.line, problem.column) == (11, 7)
+    assert problem.pointer == "/spec/steps/0/duraton"
+    assert "unknown key 'duraton' in a delay step" in problem.message
+    assert "did you mean 'duration'?" in problem.message
+
+
+def test_schema_bad_step_type_suggests_closest(lint: Lint) -> None:
+    (problem,) = lint(flow("  steps:\n    - id: mail\n      type: send_emial\n"))
+    assert problem.rule == "schema"
+    assert (problem.line, problem.column, problem.pointer) == (10, 13, "/spec/steps/0/type")
+    assert "'send_emial' is not a valid step type" in problem.message
+    assert "did you mean 'send_email'?" in problem.message
+
+
+def test_schema_missing_key_in_list_item_points_at_item(lint: Lint) -> None:
+    (problem,) = lint(flow("  steps:\n    - id: tagging\n      type: add_tag\n"))
+    assert problem.rule == "schema"
+    assert problem.pointer == "/spec/steps/0"
+    assert (problem.line, problem.column) == (9, 7)
+    assert "missing required key 'tag' in an add_tag step" in problem.message
+
+
+def test_schema_missing_key_in_mapping_points_at_its_key(lint: Lint) -> None:
+    text = flow("  steps: [{id: a, type: end}]\n  success:\n    on_success: stop\n")
+    (problem,) = lint(text)
+    assert problem.pointer == "/spec/success"
+    assert (problem.line, problem.column) == (9, 3)
+    assert "missing required key 'when'" in problem.message
+
+
+def test_schema_missing_spec_keys_name_the_spec(lint: Lint) -> None:
+    text = "apiVersion: flowctl/v1\nkind: Flow\nmetadata:\n  name: demo\nspec: {}\n"
+    problems = lint(text)
+    assert {p.message for p in problems} == {
+        "missing required key 'steps' in a Flow's spec",
+        "missing required key 'triggers' in a Flow's spec",
+    }
+    assert {(p.line, p.column, p.pointer) for p in problems} == {(5, 1, "/spec")}
+
+
+def test_schema_bare_number_duration_explains_units(lint: Lint) -> None:
+    (problem,) = lint(flow("  steps:\n    - {id: wait, type: delay, duration: 3}\n"))
+    assert problem.pointer == "/spec/steps/0/duration"
+    assert (problem.line, problem.column) == (9, 41)
+    assert "must be text, not a number" in problem.message
+    assert "'3d'" in problem.message
+
+
+def test_schema_bad_name_pattern_explains_names(lint: Lint) -> None:
+    text = flow("  steps: [{id: a, type: end}]\n").replace("name: demo", "name: Demo_Flow")
+    (problem,) = lint(text)
+    assert (problem.line, problem.column, problem.pointer) == (4, 9, "/metadata/name")
+    assert "'Demo_Flow' in 'name' is not a valid name" in problem.message
+
+
+def test_schema_document_that_is_a_list_fails(lint: Lint) -> None:
+    (problem,) = lint("- a\n- b\n")
+    assert (problem.rule, problem.line, problem.column, problem.pointer) == ("schema", 1, 1, "")
+    assert "expected a mapping with apiVersion, kind, metadata and spec, found a list" in (
+        problem.message
+    )
+
+
+def test_schema_unknown_kind_lists_kinds(lint: Lint) -> None:
+    (problem,) = lint(flow("  steps: [{id: a, type: end}]\n").replace("kind: Flow", "kind: Flwo"))
+    assert problem.pointer == "/kind"
+    assert problem.line == 2
+    assert "did you mean 'Flow'?" in problem.message
+
+
+def test_schema_valid_flow_and_content_pass(lint: Lint) -> None:
+    mailing = (
+        "apiVersion: flowctl/v1\nkind: Mailing\nmetadata: {name: welcome}\n"
+        "spec:\n  from: a@b.example\n  subject: Hi\n  text: Hello\n"
+    )
+    text = flow("  steps:\n    - {id: mail, type: send_email, mailing: welcome}\n")
+    assert lint(text, mailing) == []
