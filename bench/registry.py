@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import simulate, validate
+from bench import daemon, intake, simulate, validate
 from bench.measure import Measurement, Settings
 
 Benchmark = Callable[[Settings], list[Measurement]]
@@ -12,4 +12,6 @@ Benchmark = Callable[[Settings], list[Measurement]]
 BENCHMARKS: dict[str, Benchmark] = {
     "validate": validate.run,
     "simulate": simulate.run,
+    "intake": intake.run,
+    "daemon": daemon.run,
 }

@@ -31,3 +31,40 @@ flowctl simulate flows/subject-line-ab.yaml --participants demo/contacts.csv \
 
 step "Run the flows' own unit tests"
 flowctl test flows/tests | tail -n 1
+
+# ---- Running flows for real, on the embedded SQLite store ----
+DEMO_DIR="$(mktemp -d)"
+export FLOWCTL_STORE="$DEMO_DIR/flowctl.db"
+export FLOWCTL_NOW=2026-03-02T08:00:00+01:00   # the demo's clock; fast-forwarded below
+
+step "Apply the flows and their content to a store ($FLOWCTL_STORE)"
+flowctl apply flows/ 2>/dev/null | tail -n 8
+echo "applied again: $(flowctl apply flows/ 2>/dev/null | grep -c unchanged) documents unchanged"
+
+step "Activate two flows (SMS flows would need an [sms] channel in flowctl.toml)"
+flowctl activate lead-nurture --yes
+flowctl activate offer-upsell --yes
+flowctl get flows
+
+step "Import 2,000 contacts and 301 events (300 contact forms, Ann's opt-in)"
+flowctl contacts import demo/contacts.csv
+flowctl event ingest demo/events.jsonl
+flowctl enroll lead-nurture --contact per1@example.com || true
+
+step "Monday 08:00: the daemon enters them and runs what is due"
+flowctl daemon --once 2>/dev/null
+flowctl participants offer-upsell
+
+step "Ann buys offer 1 on Tuesday; the daemon runs on Tuesday, then on Saturday"
+FLOWCTL_NOW=2026-03-03T10:00:00+01:00 flowctl event send tag_added \
+  --contact ann@example.com --data tag=customer-1
+FLOWCTL_NOW=2026-03-03T10:00:00+01:00 flowctl daemon --once 2>/dev/null
+FLOWCTL_NOW=2026-03-07T09:00:00+01:00 flowctl daemon --once 2>/dev/null
+flowctl history --contact ann@example.com
+flowctl contacts show ann@example.com
+
+step "Ten days on: the nurture flow's e-mails are in the outbox"
+FLOWCTL_NOW=2026-03-12T09:00:00+01:00 flowctl daemon --once 2>/dev/null
+flowctl messages --flow lead-nurture --limit 5
+flowctl describe lead-nurture
+rm -rf "$DEMO_DIR"

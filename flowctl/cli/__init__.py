@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import sys
 import traceback
+from typing import Annotated, Optional
 
 import typer
 
+from flowctl.cli.common import Globals, StoreOpt
 from flowctl.errors import FlowctlError
 
 app = typer.Typer(
@@ -24,8 +26,34 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+@app.callback()
+def _options(
+    ctx: typer.Context,
+    store: StoreOpt = None,
+    config: Annotated[
+        Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.11
+        typer.Option(
+            "--config",
+            help="Channels and daemon settings (env FLOWCTL_CONFIG; default: flowctl.toml "
+            "if present)",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Marketing-automation flows as code: validate, simulate, test and run them."""
+    ctx.obj = Globals(store=store, config=config)
+
+
 # Command modules register themselves on ``app``.
-from flowctl.cli import authoring, simulation  # noqa: E402, F401
+from flowctl.cli import (  # noqa: E402, F401
+    authoring,
+    intake,
+    operating,
+    running,
+    simulation,
+    views,
+)
 
 
 def _report(exc: FlowctlError) -> None:

@@ -12,12 +12,8 @@ import typer
 
 from flowctl import clock
 from flowctl.cli import app
+from flowctl.cli.common import DataFormat, console, print_json, progress
 from flowctl.errors import InputError, UsageError
-
-
-class DataFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 class GraphFormat(StrEnum):
@@ -74,11 +70,11 @@ def simulate(
         [d for d in docs if d.get("kind") in ("Mailing", "Sms")],
     )
     if output == DataFormat.json:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
     else:
         from flowctl.render.simulation import print_simulation
 
-        print_simulation(_console(), result, program)
+        print_simulation(console(), result, program)
     return 0
 
 
@@ -97,17 +93,17 @@ def _forecast(program: Any, path: Path, begin: Any, horizon: str, output: DataFo
                 lines.append(record.line)
                 yield record.data
 
-    with _progress("forecast") as advance:
+    with progress("forecast") as advance:
         result = sim.forecast(program, contacts(), begin, horizon, progress=advance)
     bad = sorted(unreadable + [(lines[row - 1], msg) for row, msg in result.rejected])
     data = result.to_dict()
     data["rejected"] = [{"line": line, "message": message} for line, message in bad]
     if output == DataFormat.json:
-        _print_json(data)
+        print_json(data)
     else:
         from flowctl.render.simulation import print_forecast
 
-        print_forecast(_console(), result)
+        print_forecast(console(), result)
     for line, message in bad:
         typer.echo(f"{path}:{line}: skipped: {message}", err=True)
     return 0
@@ -137,9 +133,9 @@ def flow_test(
     if junit is not None:
         junit.write_text(junit_xml(cases), encoding="utf-8")
     if output == DataFormat.json:
-        _print_json(flow_test_json(cases))
+        print_json(flow_test_json(cases))
     else:
-        print_test_results(_console(), cases)
+        print_test_results(console(), cases)
     return 0 if all(case.passed for _, case in cases) else 1
 
 
@@ -224,36 +220,3 @@ def _read_data(path: Path) -> Any:
     if len(docs) != 1:
         raise InputError(f"expected one document, found {len(docs)}", where=str(path))
     return docs[0].data
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
-def _console() -> Any:
-    from rich.console import Console
-
-    # Piped output keeps lines whole instead of folding them at 80 columns.
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 140)
-
-
-class _progress:
-    """A rich progress counter on a terminal; nothing when piped."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.bar: Any = None
-
-    def __enter__(self) -> Any:
-        if not sys.stderr.isatty():
-            return lambda done: None
-        from rich.progress import Progress
-
-        self.bar = Progress(transient=True, console=None)
-        self.bar.start()
-        task = self.bar.add_task(self.label, total=None)
-        return lambda done: self.bar.update(task, completed=done)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()

@@ -138,7 +138,22 @@ def _update_contact(run: Run, step: ActionStep) -> Outcome:
 def _render(run: Run, value: Any) -> Any:
     if run.ctx.render is None or not isinstance(value, str) or "{" not in value:
         return value
-    return run.ctx.render(value, {"contact": run.contact, "trigger": dict(run.state.trigger.data)})
+    state = run.state
+    participant = {
+        "entered_at": isoformat(state.entered_at),
+        "step_count": run.step_count,
+        "status": state.status,
+        "flow": state.flow,
+        "version": state.version,
+        "contact_id": state.contact,
+    }
+    variables = {
+        "contact": run.contact,
+        "trigger": dict(state.trigger.data),
+        "participant": participant,
+        "flow": state.flow,
+    }
+    return run.ctx.render(value, variables)
 
 
 def _record(run: Run, step: ActionStep) -> Outcome:

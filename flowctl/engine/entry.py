@@ -75,19 +75,23 @@ def consider_entry(
     activated_at: datetime | None = None,
     prior: Sequence[ParticipantState] = (),
     context: Context | None = None,
+    direct: bool = False,
 ) -> EntryDecision:
     """Decide whether ``event`` enters ``contact`` into ``program``.
 
     ``activated_at``: when the flow was (last) activated; earlier events do
     not enter. ``prior``: this contact's earlier participations in this flow
-    (any version). The new participant is ``active`` at the first step with
-    ``entered_at = now``; call :func:`~flowctl.engine.advance` on it next.
+    (any version). ``direct``: an entry not made by a trigger (manual
+    enrollment, ``start_flow``, ``transfer_to``): triggers and the activation
+    time are not checked; reentry and the filter are. The new participant is
+    ``active`` at the first step with ``entered_at = now``; call
+    :func:`~flowctl.engine.advance` on it next.
     """
     contact_id = contact_key(contact)
-    candidates = matching_triggers(program, event)
-    if not candidates:
+    candidates = [] if direct else matching_triggers(program, event)
+    if not direct and not candidates:
         return EntryDecision(False, "no_trigger", None, None)
-    if activated_at is not None and event.at < activated_at:
+    if not direct and activated_at is not None and event.at < activated_at:
         return EntryDecision(False, "before_activation", None, None)
     company = context.company if context else None
     facts = Facts(
@@ -103,7 +107,7 @@ def consider_entry(
         (i for i in candidates if _passes(program.triggers[i], facts)),
         None,
     )
-    if chosen is None:
+    if chosen is None and not direct:
         return EntryDecision(False, "trigger_filter", candidates[0], None)
     refusal = _reentry_refusal(program, prior, now)
     if refusal:

@@ -76,6 +76,30 @@ class _Constructor(SafeConstructor):
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
 
 
+def split_documents(text: str) -> list[str]:
+    """The text of each document of a YAML stream, in order (for keeping a document's source).
+
+    Splits at ``---`` document markers; chunks holding only comments and
+    blank lines (or directives such as ``%YAML 1.2``) are dropped, so the list
+    lines up with the parsed documents.
+    """
+    chunks: list[list[str]] = [[]]
+    for line in text.splitlines(keepends=True):
+        if line.startswith("---") and line[3:4] in ("", " ", "\t", "\n", "\r"):
+            chunks.append([line] if line[3:].strip() else [])
+        elif line.rstrip() == "...":
+            chunks.append([])
+        else:
+            chunks[-1].append(line)
+    texts = ["".join(c) for c in chunks]
+    return [t for t in texts if any(_is_content(x) for x in t.splitlines())]
+
+
+def _is_content(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith(("#", "%")) and stripped != "---"
+
+
 def _parser() -> YAML:
     yaml = YAML(typ="safe")
     yaml.Constructor = _Constructor

@@ -1,0 +1,553 @@
+"""The daemon (issue 5): ``daemon --once`` throughput, and one tick among a million waiting.
+
+**Throughput.** 100,000 contacts (10,000 with ``--quick``) each submit the
+form that triggers a 6-step flow: ``add_tag``, ``update_contact``, a
+``decision`` on the country, ``delay 1d``, ``send_email`` (to the outbox)
+and ``end``. Setup, not timed, kept in ``bench/.data/daemon`` and copied per
+run: apply the flow and its Mailing, import the contacts, let the daemon
+handle their ``contact_created`` events (a running daemon has long done so),
+activate, ingest the trigger events. Timed, in a child process of its own
+so that its peak RSS is this work's alone: ``Daemon.run_once(t0)`` (the
+events, the entries, the steps up to the delay and the events those actions
+emit) then ``run_once(t0 + 1d)`` (the wake-ups, the e-mails, the ends, the
+delivery to the outbox transport, the purge): what ``flowctl daemon --once``
+does at two instants. Steps are the sum of ``Stats.steps``, checked against
+the rows of the history table.
+
+**The floor** is a bare sqlite3 loop, in the same run, on a fresh file whose
+``participants``, ``history`` and ``outbox`` tables have the store's own
+columns and indexes (DDL copied from a new store), WAL and ``synchronous =
+NORMAL`` as the store sets them. Per instant, in batches of the daemon's
+size (500), each ``BEGIN IMMEDIATE``: SELECT the due participants, UPDATE
+them, INSERT three history rows each (and at the second instant one outbox
+row each), COMMIT. It writes the same history and outbox rows and updates
+each participant twice, and nothing else (no events, contacts, counters,
+rendering or delivery): a lower bound, so the ratio is conservative.
+
+Targets: at least 10,000 steps/s (at most 100 µs per step); at least half
+the floor's steps/s (time at most twice its); peak RSS under 300 MB.
+
+**Waiting tick.** A store with 1,000,000 participants waiting in the delay
+(100,000 with ``--quick``), 1,000 of them due at ``now``, inserted with SQL
+(rows copied from ones the daemon itself wrote; kept in ``bench/.data``).
+Timed through the store's API: ``store.due_participants(now, flows, 1000)``
+in a transaction (target under 50 ms; baseline the same SELECT in bare
+sqlite3), and a whole ``Worker.run_pass(now)`` advancing those 1,000 on a
+fresh copy of the file (reported, no target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import json
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.measure import BenchError, Measurement, Settings, Target, run_cli
+from flowctl.config import Config
+from flowctl.daemon.service import Daemon
+from flowctl.daemon.worker import Worker
+from flowctl.load.records import Record
+from flowctl.operate.apply import apply
+from flowctl.operate.intake import import_contacts, ingest_events
+from flowctl.operate.lifecycle import activate
+from flowctl.store import Store, open_store
+from flowctl.store.codec import ts
+from flowctl.store.sqlite_schema import LATEST
+
+PARTICIPANTS = 100_000
+PARTICIPANTS_QUICK = 10_000
+WAITING = 1_000_000
+WAITING_QUICK = 100_000
+DUE = 1_000
+STEPS = 6
+"""Steps each participant executes: tag, update, decision, delay, e-mail, end."""
+BATCH = Config.default().daemon.batch_size
+SETUP_VERSION = 1
+"""Bump when the setup below changes, so stored setups are built again."""
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+T1 = T0 + timedelta(days=1)
+IMPORTED = T0 - timedelta(hours=3)
+ACTIVATED = T0 - timedelta(hours=2)
+TRIGGERED = T0 - timedelta(hours=1)
+
+FLOW_NAME = "bench-daemon"
+FLOW = """\
+apiVersion: flowctl/v1
+kind: Flow
+metadata: {name: bench-daemon}
+spec:
+  timezone: Europe/Oslo
+  triggers: [{type: form_submitted, form: contact-me}]
+  steps:
+    - {id: tag-lead, type: add_tag, tag: lead}
+    - {id: mark-stage, type: update_contact, set: {stage: nurture}}
+    - id: is-nordic
+      type: decision
+      if: {field: contact.country, in: [NO, SE, DK]}
+      then: []
+      else: []
+    - {id: wait-1d, type: delay, duration: 1d}
+    - {id: welcome, type: send_email, mailing: bench-welcome}
+    - {id: done, type: end}
+---
+apiVersion: flowctl/v1
+kind: Mailing
+metadata: {name: bench-welcome}
+spec:
+  from: "Acme <hello@acme.example>"
+  subject: "Welcome, {{ contact.first_name | default('there') }}"
+  text: "Hi {{ contact.first_name | default('there') }}, thanks for getting in touch."
+"""
+
+STEPS_TARGET = Target(100.0)
+"""At most 100 µs per step: at least 10,000 steps/s."""
+FLOOR_TARGET = Target(2.0, of="ratio")
+"""Time at most twice the floor's: at least half its steps per second."""
+MEMORY_TARGET = Target(300, inclusive=False)
+TICK_TARGET = Target(50, inclusive=False)
+
+
+def run(settings: Settings) -> list[Measurement]:
+    folder = settings.data_dir / "daemon"
+    folder.mkdir(parents=True, exist_ok=True)
+    count = PARTICIPANTS_QUICK if settings.quick else PARTICIPANTS
+    waiting = WAITING_QUICK if settings.quick else WAITING
+    repeat = 1 if settings.quick else 3
+    with tempfile.TemporaryDirectory(prefix="flowctl-bench-") as tmp:
+        work = Path(tmp)
+        return [
+            *_throughput(work, _ready_store(folder, count), count, repeat),
+            *_waiting_tick(work, _waiting_store(folder, waiting), waiting, repeat),
+        ]
+
+
+# -- throughput ----------------------------------------------------------------
+
+
+def _throughput(work: Path, ready: Path, count: int, repeat: int) -> list[Measurement]:
+    store = work / "daemon.db"
+    shutil.copy(ready, store)
+    drive = run_cli([sys.executable, "-m", "bench.daemon", "drive", str(store)])
+    timed = json.loads(drive.stdout)
+    _check_daemon_run(store, count, timed)
+    steps, took = timed["steps"], timed["seconds"]
+    floor = _floor_runs(work, count, repeat)
+    base = min(floor)
+    rate, floor_rate = steps / took, count * STEPS / base
+    detail: dict[str, Any] = {
+        "instants": timed["instants"],
+        "steps": steps,
+        "steps_per_s": rate,
+        "floor_runs": floor,
+        "floor_steps_per_s": floor_rate,
+        "throughput_ratio": rate / floor_rate,
+        "peak_rss_mb": drive.peak_rss_mb,
+        "child_wall_s": drive.wall,
+    }
+    name = f"run_once x2, {count:,} participants, {STEPS} steps"
+    return [
+        Measurement(f"{name}: steps/s", rate, "steps/s", floor_rate, "bare sqlite3"),
+        Measurement(f"{name}: per step", took / steps * 1e6, "µs", target=STEPS_TARGET),
+        Measurement(f"{name}: time", took, "s", base, "bare sqlite3", FLOOR_TARGET, detail),
+        Measurement(f"{name}: peak memory", drive.peak_rss_mb, "MB", target=MEMORY_TARGET),
+    ]
+
+
+def _check_daemon_run(path: Path, count: int, timed: dict[str, Any]) -> None:
+    """Every participant completed, one message each, one history row per step counted."""
+    conn = sqlite3.connect(path)
+    try:
+        (history,) = conn.execute("SELECT count(*) FROM history").fetchone()
+        (done,) = conn.execute(
+            "SELECT count(*) FROM participants WHERE status = 'completed'"
+        ).fetchone()
+        (sent,) = conn.execute("SELECT count(*) FROM outbox WHERE status = 'sent'").fetchone()
+    finally:
+        conn.close()
+    expected = count * STEPS
+    if not timed["steps"] == history == expected or done != count or sent != count:
+        raise BenchError(
+            f"expected {expected} steps, {count} completed, {count} sent; the daemon counted "
+            f"{timed['steps']} steps, history holds {history}, {done} completed, {sent} sent"
+        )
+
+
+def _drive(path: str, profile: str | None) -> dict[str, Any]:
+    """The timed part, in the child: ``run_once`` at the two instants."""
+    profiler = cProfile.Profile() if profile else None
+    instants = []
+    with open_store(path) as store:
+        daemon = Daemon(store, Config.default())
+        for at in (T0, T1):
+            if profiler:
+                profiler.enable()
+            start, cpu = time.perf_counter(), time.process_time()
+            stats = daemon.run_once(at)
+            took, cpu = time.perf_counter() - start, time.process_time() - cpu
+            if profiler:
+                profiler.disable()
+            instants.append(
+                {"at": at.isoformat(), "seconds": took, "cpu_seconds": cpu, **stats.to_dict()}
+            )
+        daemon.close()
+    if profiler and profile:
+        profiler.dump_stats(profile)
+    return {
+        "instants": instants,
+        "steps": sum(i["steps"] for i in instants),
+        "seconds": sum(i["seconds"] for i in instants),
+    }
+
+
+def _ready_store(folder: Path, count: int) -> Path:
+    """The store just before the daemon runs: built once, reused while the setup is unchanged."""
+    path = folder / f"ready-{count}-{_fingerprint()}.db"
+    if not path.exists():
+        for old in folder.glob(f"ready-{count}-*.db"):
+            old.unlink()
+        building = path.with_suffix(".building")
+        building.unlink(missing_ok=True)
+        _build_ready(building, count)
+        building.rename(path)
+    return path
+
+
+def _build_ready(path: Path, count: int) -> None:
+    with open_store(str(path)) as store:
+        _apply_flow(store, path.parent)
+        imported = import_contacts(store, _contact_records(count), IMPORTED)
+        if imported.created != count:
+            raise BenchError(f"setup imported {imported.created} of {count} contacts")
+        daemon = Daemon(store, Config.default())
+        daemon.run_once(IMPORTED)  # their contact_created events
+        daemon.close()
+        activate(store, FLOW_NAME, sms_configured=False, now=ACTIVATED)
+        ingested = ingest_events(store, _trigger_records(count), TRIGGERED)
+        if ingested.added != count:
+            raise BenchError(f"setup ingested {ingested.added} of {count} trigger events")
+
+
+def _apply_flow(store: Store, folder: Path) -> None:
+    source = folder / f"{FLOW_NAME}.yaml"
+    source.write_text(FLOW, encoding="utf-8")
+    apply(store, [source], now=IMPORTED)
+
+
+def _contact_records(count: int) -> Iterator[Record]:
+    countries = ("NO", "SE", "DE", "US", "GB")
+    for i in range(count):
+        data = {
+            "id": f"c{i}",
+            "email": f"person.{i}@example.com",
+            "first_name": f"Name{i % 97}",
+            "country": countries[i % len(countries)],
+        }
+        yield Record(i + 2, data)
+
+
+def _trigger_records(count: int) -> Iterator[Record]:
+    for i in range(count):
+        at = TRIGGERED - timedelta(minutes=30) + timedelta(milliseconds=i)
+        data = {
+            "type": "form_submitted",
+            "contact": {"email": f"person.{i}@example.com"},
+            "occurred_at": at.isoformat(),
+            "id": f"t{i}",
+            "data": {"form": "contact-me"},
+        }
+        yield Record(i + 1, data)
+
+
+def _fingerprint() -> str:
+    text = f"{SETUP_VERSION}\n{LATEST}\n{FLOW}"
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+# -- the floor -----------------------------------------------------------------
+
+
+def _floor_runs(work: Path, count: int, repeat: int) -> list[float]:
+    ddl = _ddl(work, ("participants", "history", "outbox"))
+    return [_floor(work / f"floor-{attempt}.db", ddl, count) for attempt in range(repeat)]
+
+
+def _floor(path: Path, ddl: list[str], count: int) -> float:
+    """Bare sqlite3 at the two instants: claim, update, insert history (and outbox), commit."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    for sql in ddl:
+        conn.execute(sql)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        "INSERT INTO participants VALUES (?, ?, 1, ?, ?, 'waiting', 'is-nordic', ?, ?,"
+        " NULL, NULL, NULL, ?, NULL)",
+        ((_pid(i), FLOW_NAME, i + 1, f"c{i}", ts(T0), ts(T0), _FLOOR_DATA) for i in range(count)),
+    )
+    conn.execute("COMMIT")
+    start = time.perf_counter()
+    _floor_instant(conn, T0, ("tag-lead", "mark-stage", "is-nordic"), mail=False)
+    _floor_instant(conn, T1, ("wait-1d", "welcome", "done"), mail=True)
+    took = time.perf_counter() - start
+    conn.close()
+    return took
+
+
+def _floor_instant(
+    conn: sqlite3.Connection, at: datetime, steps: Sequence[str], mail: bool
+) -> None:
+    now = ts(at)
+    status, step, due = ("completed", "done", None) if mail else ("waiting", "wait-1d", ts(T1))
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        rows = conn.execute(
+            "SELECT * FROM participants WHERE due <= ? AND status = 'waiting' ORDER BY due LIMIT ?",
+            (now, BATCH),
+        ).fetchall()
+        conn.executemany(
+            "UPDATE participants SET status = ?, step = ?, due = ?, ended_at = ?, data = ?"
+            " WHERE id = ?",
+            [(status, step, due, now if mail else None, _FLOOR_DATA, r[0]) for r in rows],
+        )
+        conn.executemany(
+            "INSERT INTO history (participant, flow, version, cid, at, step, type, outcome)"
+            " VALUES (?, ?, 1, ?, ?, ?, 'step', 'done')",
+            [(r[0], FLOW_NAME, r[3], now, s) for r in rows for s in steps],
+        )
+        if mail:
+            conn.executemany(
+                "INSERT INTO outbox (key, flow, step, participant, cid, channel, content,"
+                " recipient, payload, status, attempts, queued_at, next_at)"
+                " VALUES (?, ?, 'welcome', ?, ?, 'email', 'bench-welcome', ?, ?, 'queued', 0,"
+                " ?, ?)",
+                [
+                    (f"{r[0]}:1:welcome:1", FLOW_NAME, r[0], r[3], r[4], _FLOOR_MAIL, now, now)
+                    for r in rows
+                ],
+            )
+        conn.execute("COMMIT")
+        if len(rows) < BATCH:
+            return
+
+
+def _pid(i: int) -> str:
+    return f"{FLOW_NAME}/c{i}/{int(T0.timestamp())}"
+
+
+_FLOOR_DATA = json.dumps(
+    {
+        "trigger": {"type": "form_submitted", "at": ts(TRIGGERED), "data": {"form": "contact-me"}},
+        "visits": {"tag-lead": 1, "mark-stage": 1, "is-nordic": 1, "wait-1d": 1},
+        "step_count": 4,
+        "hold": None,
+        "wait_since": ts(T0),
+    },
+    separators=(",", ":"),
+)
+"""A participant's ``data`` about as long as the daemon writes it."""
+_FLOOR_MAIL = json.dumps(
+    {
+        "from": "Acme <hello@acme.example>",
+        "subject": "Welcome, Name42",
+        "text": "Hi Name42, thanks for getting in touch.",
+    },
+    separators=(",", ":"),
+)
+
+
+def _ddl(work: Path, tables: Sequence[str]) -> list[str]:
+    """The store's own CREATE statements for ``tables``, each table before its indexes."""
+    with open_store(str(work / "schema.db")) as store:
+        store.count_contacts()  # the layout exists once opened
+    conn = sqlite3.connect(work / "schema.db")
+    try:
+        marks = ",".join("?" * len(tables))
+        rows = conn.execute(
+            f"SELECT sql FROM sqlite_master WHERE tbl_name IN ({marks}) AND sql IS NOT NULL"
+            " ORDER BY tbl_name, type DESC",
+            tuple(tables),
+        ).fetchall()
+    finally:
+        conn.close()
+    return [sql for (sql,) in rows]
+
+
+# -- the waiting tick ------------------------------------------------------------
+
+
+def _waiting_tick(work: Path, stored: Path, waiting: int, repeat: int) -> list[Measurement]:
+    path = work / "waiting.db"
+    shutil.copy(stored, path)
+    finds = _time_finds(path, repeat=max(5, repeat))
+    bare = _time_bare_find(path, repeat=max(5, repeat))
+    passes = []
+    for _ in range(repeat):
+        shutil.copy(stored, path)
+        passes.append(_time_pass(path))
+    best_pass = min(p["seconds"] for p in passes)
+    name = f"tick, {DUE:,} due of {waiting:,} waiting"
+    return [
+        Measurement(
+            f"{name}: find the due (due_participants)",
+            statistics.median(finds) * 1000,
+            "ms",
+            min(bare) * 1000,
+            "bare SELECT",
+            TICK_TARGET,
+            {"runs_ms": [f * 1000 for f in finds], "bare_runs_ms": [b * 1000 for b in bare]},
+        ),
+        Measurement(
+            f"{name}: whole run_pass advancing them",
+            best_pass * 1000,
+            "ms",
+            detail={"runs": passes},
+        ),
+    ]
+
+
+def _time_finds(path: Path, repeat: int) -> list[float]:
+    """``due_participants`` in a transaction, each time on a freshly opened store."""
+    times = []
+    for _ in range(repeat):
+        with open_store(str(path)) as store:
+            start = time.perf_counter()
+            with store.transaction():
+                due = store.due_participants(T1, [FLOW_NAME], DUE)
+            times.append(time.perf_counter() - start)
+        if len(due) != DUE:
+            raise BenchError(f"due_participants found {len(due)} due, not {DUE}")
+    return times
+
+
+def _time_bare_find(path: Path, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        conn = sqlite3.connect(path, isolation_level=None)
+        start = time.perf_counter()
+        rows = conn.execute(
+            "SELECT * FROM participants WHERE due <= ? AND flow = ? AND status = 'waiting'"
+            " ORDER BY due LIMIT ?",
+            (ts(T1), FLOW_NAME, DUE),
+        ).fetchall()
+        times.append(time.perf_counter() - start)
+        conn.close()
+        if len(rows) != DUE:
+            raise BenchError(f"the bare SELECT found {len(rows)} due, not {DUE}")
+    return times
+
+
+def _time_pass(path: Path) -> dict[str, Any]:
+    with open_store(str(path)) as store:
+        worker = Worker(store, batch_size=BATCH)
+        start = time.perf_counter()
+        stats = worker.run_pass(T1)
+        took = time.perf_counter() - start
+    if stats.steps != DUE * 3:
+        raise BenchError(f"the pass executed {stats.steps} steps, not {DUE * 3}")
+    return {"seconds": took, **stats.to_dict()}
+
+
+def _waiting_store(folder: Path, count: int) -> Path:
+    """A store of ``count`` participants waiting in the delay, :data:`DUE` of them due at T1."""
+    path = folder / f"waiting-{count}-{_fingerprint()}.db"
+    if not path.exists():
+        for old in folder.glob(f"waiting-{count}-*.db"):
+            old.unlink()
+        building = path.with_suffix(".building")
+        building.unlink(missing_ok=True)
+        contact, participant = _templates(folder)
+        with open_store(str(building)) as store:
+            _apply_flow(store, folder)
+            activate(store, FLOW_NAME, sms_configured=False, now=ACTIVATED)
+        _fill_waiting(building, count, contact, participant)
+        building.rename(path)
+    return path
+
+
+def _templates(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A contact row and a waiting participant row as the daemon itself writes them."""
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        path = Path(tmp) / "template.db"
+        _build_ready(path, 1)
+        with open_store(str(path)) as store:
+            daemon = Daemon(store, Config.default())
+            daemon.run_once(T0)
+            daemon.close()
+        conn = sqlite3.connect(path)
+        conn.row_factory = sqlite3.Row
+        try:
+            contact = dict(conn.execute("SELECT * FROM contacts").fetchone())
+            participant = dict(conn.execute("SELECT * FROM participants").fetchone())
+        finally:
+            conn.close()
+    if participant["status"] != "waiting":
+        raise BenchError(f"the template participant is {participant['status']}, not waiting")
+    return contact, participant
+
+
+def _fill_waiting(
+    path: Path, count: int, contact: dict[str, Any], participant: dict[str, Any]
+) -> None:
+    """``count`` contacts and their participants; every (count/DUE)th is due at or before T1."""
+    every = count // DUE
+    data = json.loads(contact["data"])
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            "INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                (i + 1, f"c{i}", f"person.{i}@example.com", *_contact_fields(data, i, contact))
+                for i in range(count)
+            ),
+        )
+        conn.executemany(
+            f"INSERT INTO participants ({', '.join(participant)})"
+            f" VALUES ({', '.join('?' * len(participant))})",
+            (tuple({**participant, **_waiting_fields(i, every)}.values()) for i in range(count)),
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _contact_fields(data: dict[str, Any], i: int, row: dict[str, Any]) -> tuple[Any, ...]:
+    mine = {**data, "id": f"c{i}", "email": f"person.{i}@example.com"}
+    return json.dumps(mine, separators=(",", ":")), row["created_at"], row["updated_at"]
+
+
+def _waiting_fields(i: int, every: int) -> dict[str, Any]:
+    if i % every == 0:
+        due = T1 - timedelta(seconds=i % 3600)
+    else:
+        due = T1 + timedelta(seconds=60 + (i * 7919) % (30 * 86400))
+    return {"id": _pid(i), "cid": i + 1, "contact": f"c{i}", "due": ts(due)}
+
+
+# -- the child process -----------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.daemon")
+    parser.add_argument("command", choices=["drive"])
+    parser.add_argument("store", help="a store made by the setup (a copy: it is changed)")
+    parser.add_argument("--profile", metavar="FILE", help="write cProfile stats of the timed part")
+    args = parser.parse_args(argv)
+    print(json.dumps(_drive(args.store, args.profile)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

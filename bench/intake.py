@@ -1,0 +1,243 @@
+"""Bulk intake: ``import_contacts`` of 100,000 contacts and ``ingest_events`` of 100,000 events.
+
+Each is timed as a library call into a fresh store file, the records read
+beforehand (reading the file is timed on its own, in ``detail``). The
+baseline is what SQLite itself costs: a bare ``executemany`` of the same
+rows, already turned into tuples, into a fresh file whose table has the
+store's own columns and indexes (copied from a new store), WAL on, one
+transaction. The target is at least half the baseline's rows per second,
+i.e. at most twice its time.
+
+Events go to a store that holds the contacts already (the usual case): page
+visits, e-mail opens, form submissions and 10% ``tag_added`` (which change
+the contact); 1% name a contact not yet known, who is created.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.measure import BenchError, Measurement, Settings, Target
+from flowctl.load.records import Record, read_records
+from flowctl.operate.intake import import_contacts, ingest_events
+from flowctl.store import open_store
+
+ROWS = 100_000
+ROWS_QUICK = 10_000
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+STAMP = NOW.isoformat(timespec="microseconds")
+TARGET = Target(2.0, of="ratio")
+"""Time at most 2 times the bare insert's: at least half its rows per second."""
+
+
+def run(settings: Settings) -> list[Measurement]:
+    count = ROWS_QUICK if settings.quick else ROWS
+    repeat = 1 if settings.quick else 3
+    folder = settings.data_dir / "intake"
+    folder.mkdir(parents=True, exist_ok=True)
+    contacts_file = _contacts_file(folder / f"contacts-{count}.csv", count)
+    events_file = _events_file(folder / f"events-{count}.jsonl", count)
+    contacts, read_contacts = _read(contacts_file)
+    events, read_events = _read(events_file)
+    with tempfile.TemporaryDirectory(prefix="flowctl-bench-") as tmp:
+        work = Path(tmp)
+        imported = _time_import(work, contacts, repeat)
+        ingested = _time_ingest(work, events, repeat)
+        bare_contacts = _time_bare(work, "contacts", _contact_rows(contacts), repeat)
+        bare_events = _time_bare(work, "events", _event_rows(events, count), repeat)
+    return [
+        *_figures(f"import {count:,} contacts", count, imported, bare_contacts, read_contacts),
+        *_figures(f"ingest {count:,} events", count, ingested, bare_events, read_events),
+    ]
+
+
+def _figures(
+    name: str, rows: int, timed: list[float], bare: list[float], read: float
+) -> list[Measurement]:
+    best, base = min(timed), min(bare)
+    detail: dict[str, Any] = {
+        "runs": timed,
+        "bare_runs": bare,
+        "rows_per_s": rows / best,
+        "bare_rows_per_s": rows / base,
+        "throughput_ratio": base / best,
+        "reading_the_file_s": read,
+    }
+    return [
+        Measurement(f"{name}: rows/s", rows / best, "rows/s", rows / base, "bare sqlite3"),
+        Measurement(f"{name}: time", best, "s", base, "bare sqlite3", TARGET, detail),
+    ]
+
+
+def _read(path: Path) -> tuple[list[Record], float]:
+    start = time.perf_counter()
+    records = list(read_records(path))
+    return records, time.perf_counter() - start
+
+
+def _time_import(work: Path, records: list[Record], repeat: int) -> list[float]:
+    times = []
+    for attempt in range(repeat):
+        with open_store(str(work / f"import-{attempt}.db")) as store:
+            start = time.perf_counter()
+            result = import_contacts(store, records, NOW)
+            times.append(time.perf_counter() - start)
+            if result.created != len(records) or store.count_contacts() != len(records):
+                raise BenchError(f"import created {result.created} of {len(records)} contacts")
+    # The last one holds the contacts the events name: the ingest runs start from it.
+    shutil.copy(work / f"import-{repeat - 1}.db", work / "with-contacts.db")
+    return times
+
+
+def _time_ingest(work: Path, records: list[Record], repeat: int) -> list[float]:
+    times = []
+    for attempt in range(repeat):
+        path = work / f"ingest-{attempt}.db"
+        shutil.copy(work / "with-contacts.db", path)
+        with open_store(str(path)) as store:
+            start = time.perf_counter()
+            result = ingest_events(store, records, NOW)
+            times.append(time.perf_counter() - start)
+        if result.added != len(records) or result.rejected:
+            raise BenchError(f"ingest added {result.added} of {len(records)} events")
+    return times
+
+
+def _time_bare(work: Path, table: str, rows: list[tuple[Any, ...]], repeat: int) -> list[float]:
+    """Bare SQLite: the store's table and indexes, one executemany, one transaction."""
+    with open_store(str(work / "schema.db")) as store:
+        store.count_contacts()  # the layout exists once opened
+    schema = sqlite3.connect(work / "schema.db")
+    ddl = [
+        sql
+        for (sql,) in schema.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL"
+            " ORDER BY type DESC",  # the table before its indexes
+            (table,),
+        )
+    ]
+    schema.close()
+    marks = ",".join("?" * len(rows[0]))
+    columns = "cid, id, email, data, created_at, updated_at"
+    if table == "events":
+        columns = "id, cid, type, occurred_at, received_at, data"
+    times = []
+    for attempt in range(repeat):
+        conn = sqlite3.connect(work / f"bare-{table}-{attempt}.db", isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")  # as the store sets it
+        for sql in ddl:
+            conn.execute(sql)
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        conn.execute("COMMIT")
+        times.append(time.perf_counter() - start)
+        conn.close()
+    return times
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _contact_rows(records: list[Record]) -> list[tuple[Any, ...]]:
+    return [
+        (cid, r.data["id"], r.data["email"].lower(), _dumps(r.data), STAMP, STAMP)
+        for cid, r in enumerate((r for r in records if r.data), start=1)
+        if r.data
+    ]
+
+
+def _event_rows(records: list[Record], contacts: int) -> list[tuple[Any, ...]]:
+    """The events' rows as the store keeps them, each for the contact it names.
+
+    Contact ``i`` of the generated file is the ``i + 1``-th created; a
+    contact the file does not hold comes after them all.
+    """
+    rows = []
+    created = contacts
+    for r in records:
+        assert r.data is not None
+        data = r.data
+        local = data["contact"]["email"].partition("@")[0]
+        if local.startswith("new."):
+            created += 1
+            cid = created
+        else:
+            cid = int(local.rpartition(".")[2]) + 1
+        when = datetime.fromisoformat(data["occurred_at"]).astimezone(UTC)
+        occurred = when.isoformat(timespec="microseconds")
+        rows.append((data["id"], cid, data["type"], occurred, STAMP, _dumps(data["data"])))
+    return rows
+
+
+def _contacts_file(path: Path, count: int) -> Path:
+    if path.exists():
+        return path
+    rng = random.Random(7)
+    lines = ["id,email,first_name,last_name,company,country,timezone,tags,unsubscribed"]
+    for i in range(count):
+        country, zone = rng.choice(_PLACES)
+        tags = rng.choice(["", "", "newsletter", "newsletter;vip", "customer"])
+        first, last = _FIRST[i % len(_FIRST)], rng.choice(_LAST)
+        lines.append(
+            f"c{i},{_email(i)},{first},{last},Company {i % 997},"
+            f"{country},{zone},{tags},{rng.random() < 0.05}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _events_file(path: Path, count: int) -> Path:
+    if path.exists():
+        return path
+    rng = random.Random(11)
+    start = NOW - timedelta(days=30)
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(count):
+            email = _email(rng.randrange(count))
+            if rng.random() < 0.01:
+                email = f"new.{i}@example.org"
+            kind, data = rng.choice(_EVENTS)(rng)
+            at = start + timedelta(seconds=i * 20)
+            event = {
+                "type": kind,
+                "contact": {"email": email},
+                "occurred_at": at.isoformat(timespec="seconds"),
+                "id": f"e{i}",
+                "data": data,
+            }
+            out.write(json.dumps(event) + "\n")
+    return path
+
+
+def _email(i: int) -> str:
+    return f"{_FIRST[i % len(_FIRST)].lower()}.{i}@example.com"
+
+
+_PLACES = [("NO", "Europe/Oslo"), ("SE", "Europe/Stockholm"), ("DE", "Europe/Berlin")]
+_PLACES += [("US", "America/New_York"), ("GB", "Europe/London")]
+_FIRST = ["Ann", "Bo", "Carl", "Dina", "Eva", "Finn", "Gro", "Hans"]
+_LAST = ["Berg", "Dahl", "Lund", "Moe", "Strand", "Vik"]
+_EVENTS: list[Callable[[random.Random], tuple[str, dict[str, Any]]]] = [
+    lambda rng: ("page_visited", {"url": f"https://example.com/p/{rng.randrange(50)}"}),
+    lambda rng: ("page_visited", {"url": "https://example.com/pricing"}),
+    lambda rng: ("email_opened", {"mailing": f"news-{rng.randrange(5)}"}),
+    lambda rng: ("email_link_clicked", {"mailing": "news-1", "url": "https://example.com/a"}),
+    lambda rng: ("form_submitted", {"form": rng.choice(["contact-me", "demo"])}),
+    lambda rng: ("sale_created", {"offer": "basic"}),
+    lambda rng: ("event", {"name": "trial_started"}),
+    lambda rng: ("webinar_registered", {"webinar": "w1"}),
+    lambda rng: ("course_enrolled", {"course": "c1"}),
+    lambda rng: ("tag_added", {"tag": rng.choice(["hot", "webinar", "vip"])}),
+]

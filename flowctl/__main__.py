@@ -1,0 +1,5 @@
+"""`python -m flowctl`: the command line."""
+
+from flowctl.cli import main
+
+main()

@@ -1,0 +1,124 @@
+"""What the command modules share: output formats, JSON and table printing,
+progress bars, and opening the store with the user's rights checked."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+if TYPE_CHECKING:
+    from flowctl.config import Config
+    from flowctl.store import Store
+
+
+class DataFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+OutputOpt = Annotated[TableFormat, typer.Option("-o", "--output", help="Output format.")]
+StoreOpt = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.11
+    typer.Option(
+        "--store",
+        help="The store: a SQLite path, sqlite:///path or postgresql://… "
+        "(env FLOWCTL_STORE; default: flowctl.db)",
+        show_default=False,
+    ),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")]
+
+
+@dataclass
+class Globals:
+    """Options given before the command (``flowctl --store X get flows``)."""
+
+    store: str | None = None
+    config: str | None = None
+
+
+def globals_of(ctx: typer.Context) -> Globals:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Globals) else Globals()
+
+
+def open_store(ctx: typer.Context, store: str | None, *, create: bool = True) -> Store:
+    """The store named by ``--store`` (command or global), ``FLOWCTL_STORE``, or the default."""
+    from flowctl.store import open_store as _open
+
+    return _open(store or globals_of(ctx).store, create=create)
+
+
+def load_config(ctx: typer.Context) -> Config:
+    from flowctl.config import load_config as _load
+
+    return _load(globals_of(ctx).config)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output keeps lines whole instead of folding them at 80 columns.
+    return Console(highlight=False, stderr=stderr, width=None if stream.isatty() else 160)
+
+
+def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, empty: str) -> None:
+    """A rich table on stdout, or ``empty`` when there are no rows."""
+    if not rows:
+        typer.echo(empty)
+        return
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for column in columns:
+        table.add_column(column.upper(), overflow="fold")
+    for row in rows:
+        table.add_row(*("-" if v is None else str(v) for v in row))
+    console().print(table)
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask on a terminal unless ``--yes``; refuse without a terminal to ask on."""
+    from flowctl.errors import Refused
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise Refused(
+            "this needs confirmation and there is no terminal to ask on",
+            hint="add --yes to confirm",
+        )
+    if not typer.confirm(question, default=False, err=True):
+        raise typer.Abort()
+
+
+@contextmanager
+def progress(label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on a terminal, advanced with the count done; nothing when piped."""
+    if not sys.stderr.isatty():
+        yield lambda done: None
+        return
+    from rich.progress import Progress
+
+    bar = Progress(transient=True, console=console(stderr=True))
+    with bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.update(task, completed=done)

@@ -1,0 +1,227 @@
+"""Commands that run flows and show what ran: daemon, enroll, participants, history, messages."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Optional
+
+import typer
+
+from flowctl import clock
+from flowctl.cli import app
+from flowctl.cli.common import (
+    OutputOpt,
+    StoreOpt,
+    TableFormat,
+    load_config,
+    open_store,
+    print_json,
+    print_table,
+)
+from flowctl.timeutil import isoformat
+
+
+class Status(StrEnum):
+    active = "active"
+    waiting = "waiting"
+    completed = "completed"
+    succeeded = "succeeded"
+    exited = "exited"
+    canceled = "canceled"
+
+
+class MessageStatus(StrEnum):
+    queued = "queued"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    canceled = "canceled"
+
+
+@app.command()
+def daemon(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="Process everything due at now, then exit.")
+    ] = False,
+    tick: Annotated[
+        Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.11
+        typer.Option("--tick", help="How often to look for due work (default: [daemon] tick)."),
+    ] = None,
+    store: StoreOpt = None,
+    output: OutputOpt = TableFormat.table,
+) -> int:
+    """Run the flows: enter participants from events, run due steps, deliver messages."""
+    from flowctl.daemon import Daemon, serve
+
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    config = load_config(ctx)
+    every = _tick(tick) if tick else config.daemon.tick
+    with open_store(ctx, store) as st:
+        runner = Daemon(st, config)
+        try:
+            if not once:
+                serve(runner, every, clock.now)
+                return 0
+            stats = runner.run_once(clock.now())
+        finally:
+            runner.close()
+    if output == TableFormat.json:
+        print_json(stats.to_dict())
+    else:
+        typer.echo(
+            f"events {stats.events}, entered {stats.entered}, steps {stats.steps}, "
+            f"messages queued {stats.messages}, sent {stats.delivered}, failed {stats.failed}"
+        )
+    return 0
+
+
+@app.command()
+def enroll(
+    ctx: typer.Context,
+    flow: Annotated[str, typer.Argument(help="The flow's name.", show_default=False)],
+    contact: Annotated[str, typer.Option("--contact", help="An e-mail address or id:VALUE.")],
+    store: StoreOpt = None,
+    output: OutputOpt = TableFormat.table,
+) -> int:
+    """Register a contact in a flow by hand (its filter and reentry still apply)."""
+    from flowctl.operate.running import enroll as run_enroll
+
+    with open_store(ctx, store) as st:
+        outcome = run_enroll(st, flow, contact, now=clock.now())
+    if output == TableFormat.json:
+        print_json(outcome)
+    elif outcome["entered"]:
+        typer.echo(f"{contact} enrolled in flow/{flow}; the daemon's next tick runs its steps")
+    else:
+        typer.echo(f"{contact} was not entered into flow/{flow}: {outcome['reason']}")
+    return 0 if outcome["entered"] else 1
+
+
+@app.command()
+def participants(
+    ctx: typer.Context,
+    flow: Annotated[str, typer.Argument(help="The flow's name.", show_default=False)],
+    status: Annotated[
+        Optional[Status],  # noqa: UP045
+        typer.Option("--status", help="Only participants with this status."),
+    ] = None,
+    store: StoreOpt = None,
+    output: OutputOpt = TableFormat.table,
+) -> int:
+    """A flow's participants: e-mail, company, registered, status, step, last mailing."""
+    from flowctl.operate.running import participant_list
+
+    with open_store(ctx, store, create=False) as st:
+        rows = participant_list(st, flow, status.value if status else None)
+    if output == TableFormat.json:
+        print_json(rows)
+        return 0
+    columns = (
+        "e-mail",
+        "company",
+        "registered",
+        "status",
+        "current step",
+        "last mailing",
+        "last mailing date",
+        "last mailing status",
+    )
+    keys = (
+        "email",
+        "company",
+        "registered",
+        "status",
+        "current_step",
+        "last_mailing",
+        "last_mailing_date",
+        "last_mailing_status",
+    )
+    print_table(columns, [[r[k] for k in keys] for r in rows], empty="no participants")
+    return 0
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    contact: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--contact", help="A contact's step log (an e-mail or id:VALUE)."),
+    ] = None,
+    flow: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--flow", help="A flow's step log."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many lines.")] = 100,
+    store: StoreOpt = None,
+    output: OutputOpt = TableFormat.table,
+) -> int:
+    """The step log, newest first."""
+    from flowctl.errors import UsageError
+    from flowctl.operate.running import history_list
+
+    if (contact is None) == (flow is None):
+        raise UsageError("give exactly one of --contact and --flow")
+    with open_store(ctx, store, create=False) as st:
+        rows = history_list(st, contact=contact, flow=flow, limit=limit)
+    if output == TableFormat.json:
+        print_json(rows)
+        return 0
+    keys = ("at", "flow", "contact", "step", "type", "outcome", "detail")
+    print_table(keys, [[r[k] for k in keys] for r in rows], empty="no history")
+    return 0
+
+
+@app.command()
+def messages(
+    ctx: typer.Context,
+    flow: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--flow", help="Only this flow's messages."),
+    ] = None,
+    status: Annotated[
+        Optional[MessageStatus],  # noqa: UP045
+        typer.Option("--status", help="Only messages with this status."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many.")] = 1000,
+    store: StoreOpt = None,
+    output: OutputOpt = TableFormat.table,
+) -> int:
+    """The outbox: messages queued, sent, failed and canceled, newest first."""
+    from flowctl.operate.running import message_list
+
+    with open_store(ctx, store, create=False) as st:
+        rows = message_list(st, flow=flow, status=status.value if status else None, limit=limit)
+    if output == TableFormat.json:
+        print_json(rows)
+        return 0
+    keys = ("id", "flow", "step", "contact", "channel", "content", "status", "queued_at", "sent_at")
+    print_table(keys, [[_short(r[k]) for k in keys] for r in rows], empty="no messages")
+    return 0
+
+
+def _tick(text: str) -> timedelta:
+    """A tick: a duration (``1s``, ``2m``), or seconds with a fraction (``0.05s``)."""
+    from flowctl.errors import InvalidValue, UsageError
+    from flowctl.timeutil import parse_duration
+
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)s", text.strip())
+    try:
+        every = timedelta(seconds=float(match.group(1))) if match else parse_duration(text)
+    except InvalidValue as exc:
+        raise UsageError(f"--tick {text!r}: {exc.message}", hint="e.g. --tick 1s") from exc
+    if every <= timedelta(0):
+        raise UsageError("--tick must be longer than zero", hint="e.g. --tick 1s")
+    return every
+
+
+def _short(value: Any) -> Any:
+    return isoformat(value) if hasattr(value, "isoformat") else value

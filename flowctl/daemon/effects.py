@@ -1,0 +1,193 @@
+"""Turning the engine's results into what a batch writes.
+
+A :class:`~flowctl.engine.Result` becomes, in the same
+:class:`~flowctl.store.records.Batch`: the participant row, its history,
+the per-step and daily counters, the contact's changes, the emitted events
+(stored as ordinary events, so flows trigger flows), CRM objects, and
+messages rendered now (at queue time) into the outbox. ``start_flow`` and
+``transfer_to`` become ``manual`` events aimed at the target flow, entered
+on the next round like a manual enrollment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from flowctl.engine import FINAL_STATUSES, Effect, ParticipantState, Result
+from flowctl.simulate.content import ContentIndex, render
+from flowctl.store.records import Batch, CrmObject, HistoryRow, NewEvent, NewMessage
+from flowctl.timeutil import isoformat
+
+CRM_KINDS = frozenset(
+    {
+        "create_activity",
+        "create_sale",
+        "create_appointment",
+        "create_ticket",
+        "notify",
+        "enroll_course",
+        "revoke_course",
+    }
+)
+"""Actions that leave an object in the CRM (the rest change the contact or send)."""
+
+ENTRY_REQUEST = "manual"
+"""The event type of an entry not made by a trigger; ``data.flow`` names the flow."""
+
+
+def absorb(
+    batch: Batch,
+    cid: int,
+    before: ParticipantState | None,
+    result: Result,
+    content: ContentIndex,
+    now: datetime,
+) -> None:
+    """Add one advance of a participant (new when ``before`` is None) to ``batch``."""
+    state = result.state
+    flow = state.flow
+    day = now.date().isoformat()
+    if before is None:
+        batch.count(batch.daily_counts, (flow, day, "entered"))
+    if state.succeeded_at is not None and (before is None or before.succeeded_at is None):
+        batch.count(batch.daily_counts, (flow, day, "succeeded"))
+    if state.status in FINAL_STATUSES and (before is None or before.status not in FINAL_STATUSES):
+        batch.count(batch.daily_counts, (flow, day, state.status))
+    for entry in result.history:
+        batch.history.append(
+            HistoryRow(
+                state.id,
+                flow,
+                state.version,
+                cid,
+                entry.at,
+                entry.step,
+                entry.type,
+                entry.outcome,
+                entry.detail,
+            )
+        )
+        batch.count(batch.step_counts, (flow, entry.step or "-", entry.outcome))
+    for event in result.emitted:
+        batch.events.append(NewEvent(cid, event.type, event.at, dict(event.data)))
+    variables = {
+        "contact": result.contact,
+        "trigger": dict(state.trigger.data),
+        "flow": flow,
+        "participant": {
+            "entered_at": isoformat(state.entered_at),
+            "step_count": state.step_count,
+            "status": state.status,
+            "flow": flow,
+            "version": state.version,
+            "contact_id": state.contact,
+        },
+    }
+    for effect in result.effects:
+        _effect(batch, cid, state, effect, content, variables, now)
+
+
+def _effect(
+    batch: Batch,
+    cid: int,
+    state: ParticipantState,
+    effect: Effect,
+    content: ContentIndex,
+    variables: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    kind = effect.type
+    if kind in ("send_email", "send_sms"):
+        batch.messages.append(_message(cid, state, effect, content, variables))
+    elif kind == "webhook":
+        params = effect.params
+        batch.messages.append(
+            NewMessage(
+                effect.key,
+                state.flow,
+                effect.step or "-",
+                state.id,
+                cid,
+                "webhook",
+                None,
+                str(params.get("url")),
+                {
+                    "method": params.get("method", "POST"),
+                    "headers": dict(params.get("headers") or {}),
+                    "body": _render_deep(params.get("body"), variables),
+                },
+            )
+        )
+    elif kind in CRM_KINDS:
+        data = {k: _render_deep(v, variables) for k, v in effect.params.items()}
+        batch.crm.append(
+            CrmObject(effect.key, kind, cid, state.flow, effect.step or "-", data, now)
+        )
+    elif kind in ("start_flow", "transfer"):
+        target = str(effect.params.get("flow"))
+        via = "start_flow" if kind == "start_flow" else "transfer_to"
+        batch.events.append(
+            NewEvent(
+                cid,
+                ENTRY_REQUEST,
+                now,
+                {"flow": target, "via": via, "from": state.flow},
+                id=f"{effect.key}:{via}",
+            )
+        )
+
+
+def _message(
+    cid: int,
+    state: ParticipantState,
+    effect: Effect,
+    content: ContentIndex,
+    variables: Mapping[str, Any],
+) -> NewMessage:
+    email = effect.type == "send_email"
+    name = str(effect.params.get("mailing" if email else "sms"))
+    spec = (content.mailings if email else content.sms).get(name)
+    contact = variables["contact"]
+    to = contact.get("email" if email else "phone")
+    channel = "email" if email else "sms"
+    if spec is None:
+        payload: dict[str, Any] = {
+            "error": f"{'mailing' if email else 'sms'} {name} is not in the store"
+        }
+        return NewMessage(
+            effect.key,
+            state.flow,
+            effect.step or "-",
+            state.id,
+            cid,
+            channel,
+            name,
+            to,
+            payload,
+            status="failed",
+        )
+    keys = ("from", "subject", "text", "html") if email else ("text",)
+    payload = {k: render(spec[k], variables) for k in keys if k in spec}
+    return NewMessage(
+        effect.key,
+        state.flow,
+        effect.step or "-",
+        state.id,
+        cid,
+        channel,
+        name,
+        None if to is None else str(to),
+        payload,
+    )
+
+
+def _render_deep(value: Any, variables: Mapping[str, Any]) -> Any:
+    if isinstance(value, str):
+        return render(value, variables)
+    if isinstance(value, Mapping):
+        return {k: _render_deep(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render_deep(v, variables) for v in value]
+    return value

@@ -1,0 +1,269 @@
+"""One pass of the daemon's work at an instant: events, entries, due steps.
+
+Work is done in batches. Each batch claims its rows, runs the engine for
+them and commits everything they caused in the same store transaction (see
+:mod:`flowctl.daemon.effects`), so a crash loses nothing and repeats
+nothing. A pass handles, in order: events kept while a flow was paused
+(for flows active again), new events (entries and wake-ups of waiting
+participants), then participants whose due time has come. Events that
+actions emit are stored like any other and handled by the next pass, so
+``flowctl daemon --once`` loops passes until nothing is left, at most
+:data:`MAX_PASSES` times (a chain of flows triggering flows is bounded).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from functools import partial
+
+from flowctl.daemon.effects import ENTRY_REQUEST, absorb
+from flowctl.engine import (
+    Context,
+    Event,
+    ParticipantState,
+    Program,
+    advance,
+    compile_flow,
+    consider_entry,
+    matching_triggers,
+)
+from flowctl.engine.state import Limits
+from flowctl.simulate.content import ContentIndex, render
+from flowctl.store import ACTIVE, CONTENT_KINDS, DEACTIVATED, FLOW, PAUSED, FlowRow, Store
+from flowctl.store.records import Batch, StoredEvent
+
+log = logging.getLogger("flowctl.daemon")
+
+MAX_PASSES = 100
+"""Passes ``--once`` makes at one instant; each handles what the previous one caused."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Stats:
+    """What a pass (or a run) did."""
+
+    events: int = 0
+    entered: int = 0
+    steps: int = 0
+    messages: int = 0
+    delivered: int = 0
+    failed: int = 0
+    purged: int = 0
+    batches: int = 0
+
+    def add(self, other: Stats) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def to_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.events or self.steps or self.entered)
+
+
+class Worker:
+    """Runs flows against a store. ``stop`` (set from a signal handler) ends work
+    after the current batch."""
+
+    def __init__(self, store: Store, *, batch_size: int = 500, limits: Limits | None = None):
+        self.store = store
+        self.batch_size = batch_size
+        self.limits = limits
+        self.stop = False
+        self._programs: dict[tuple[str, int], Program | None] = {}
+
+    def run_pass(self, now: datetime) -> Stats:
+        """Handle held events, new events and due participants at ``now``."""
+        stats = Stats()
+        flows = {f.name: f for f in self.store.flows()}
+        docs = self.store.documents()
+        content = ContentIndex.from_documents(d.document for d in docs if d.kind in CONTENT_KINDS)
+        for flow in flows.values():
+            if flow.state in (ACTIVE, DEACTIVATED):  # paused no more: release its events
+                self._drain(partial(self._events, now, flows, content, stats, flow.name))
+        self._drain(partial(self._events, now, flows, content, stats, None))
+        runnable = [f.name for f in flows.values() if f.state in (ACTIVE, DEACTIVATED)]
+        seen: set[str] = set()
+        self._drain(partial(self._due, now, runnable, content, stats, seen))
+        return stats
+
+    def _drain(self, batch: Callable[[], int]) -> None:
+        while not self.stop and batch() >= self.batch_size:
+            pass
+
+    def _events(
+        self,
+        now: datetime,
+        flows: Mapping[str, FlowRow],
+        content: ContentIndex,
+        stats: Stats,
+        held_for: str | None,
+    ) -> int:
+        started = time.perf_counter()
+        with self.store.transaction():
+            if held_for is None:
+                events = self.store.pending_events(now, self.batch_size)
+            else:
+                events = self.store.deferred_events(held_for, self.batch_size)
+            if not events:
+                return 0
+            work = _Work(self, now, content, {e.cid for e in events})
+            for event in events:
+                work.event(event, flows, held_for)
+            self.store.commit_batch(work.batch, now)
+        stats.events += len(events)
+        work.finish(stats, "events", len(events), started)
+        return len(events)
+
+    def _due(
+        self, now: datetime, flows: list[str], content: ContentIndex, stats: Stats, seen: set[str]
+    ) -> int:
+        started = time.perf_counter()
+        with self.store.transaction():
+            due = self.store.due_participants(now, flows, self.batch_size)
+            fresh = [(cid, s) for cid, s in due if s.id not in seen]
+            if not fresh:
+                return 0
+            work = _Work(self, now, content, {cid for cid, _ in fresh})
+            for cid, state in fresh:
+                seen.add(state.id)
+                work.advance(cid, state, new=False)
+            self.store.commit_batch(work.batch, now)
+        work.finish(stats, "due", len(fresh), started)
+        return len(due)
+
+    def program(self, name: str, version: int) -> Program | None:
+        """The compiled flow version (cached); None when it is no longer stored."""
+        key = (name, version)
+        if key not in self._programs:
+            doc = self.store.document(FLOW, name, version)
+            self._programs[key] = None if doc is None else compile_flow(doc.document, version)
+        return self._programs[key]
+
+
+class _Work:
+    """One batch: what it read up front, and the :class:`Batch` it writes."""
+
+    def __init__(self, worker: Worker, now: datetime, content: ContentIndex, cids: set[int]):
+        store = worker.store
+        self.worker = worker
+        self.now = now
+        self.content = content
+        self.contacts = {cid: row.data for cid, row in store.contacts_by_cid(cids).items()}
+        self.parts = store.participations(cids)
+        self.seen = store.contact_events(cids, _EPOCH)
+        self.sent = store.sent_messages(cids)
+        self.batch = Batch()
+        self.entered = 0
+        self.steps = 0
+
+    def event(
+        self, stored: StoredEvent, flows: Mapping[str, FlowRow], held_for: str | None
+    ) -> None:
+        """Wake the contact's participants with the event, and enter it where a trigger matches."""
+        cid = stored.cid
+        event = Event(stored.type, stored.occurred_at, stored.data, stored.id)
+        target = stored.data.get("flow") if stored.type == ENTRY_REQUEST else None
+        if cid in self.contacts:
+            for flow in flows.values():
+                if (held_for and flow.name != held_for) or (target and flow.name != target):
+                    continue
+                self._offer(cid, event, stored.seq, flow, direct=target is not None)
+        if held_for is None:
+            self.batch.processed.append(stored.seq)
+        else:
+            self.batch.released.append((held_for, stored.seq))
+
+    def _offer(self, cid: int, event: Event, seq: int, flow: FlowRow, *, direct: bool) -> None:
+        program = self.worker.program(flow.name, flow.version)
+        if program is None:
+            return
+        mine = [p for p in self.parts.get(cid, ()) if p.flow == flow.name]
+        live = [p for p in mine if p.live]
+        if flow.state == PAUSED:
+            if live or direct or matching_triggers(program, event):
+                self.batch.deferred.append((flow.name, seq))
+            return
+        if flow.state not in (ACTIVE, DEACTIVATED):
+            return
+        for state in live:
+            self.advance(cid, state, new=False)
+        if flow.state != ACTIVE:
+            return
+        decision = consider_entry(
+            program,
+            event,
+            self.contacts[cid],
+            self.now,
+            activated_at=flow.activated_at,
+            prior=[p for p in self.parts.get(cid, ()) if p.flow == flow.name],
+            direct=direct,
+        )
+        if decision.state is not None:
+            self.entered += 1
+            self.advance(cid, decision.state, new=True)
+
+    def advance(self, cid: int, state: ParticipantState, *, new: bool) -> None:
+        """Run one participant and add what it did to the batch."""
+        contact = self.contacts.get(cid)
+        program = self.worker.program(state.flow, state.version)
+        if contact is None or program is None:
+            return
+        sent = self.sent.setdefault(cid, [])
+        context = Context(
+            limits=self.worker.limits,
+            once_per_contact=self.content.once_per_contact,
+            sent_mailings=frozenset(name for name, _ in sent if name),
+            sent_at=tuple(at for _, at in sent),
+            render=render,
+        )
+        events = self.seen.setdefault(cid, [])
+        result = advance(program, state, contact, events, self.now, context)
+        absorb(self.batch, cid, None if new else state, result, self.content, self.now)
+        if new:
+            self.batch.entered.append((cid, result.state))
+        else:
+            self.batch.advanced.append(result.state)
+        self._remember(cid, state, result.state)
+        if result.contact is not contact:
+            self.contacts[cid] = result.contact
+            self.batch.contacts[cid] = result.contact
+        events.extend(result.emitted)
+        sent.extend(
+            (e.params.get("mailing") or e.params.get("sms"), e.at)
+            for e in result.effects
+            if e.type in ("send_email", "send_sms")
+        )
+        self.steps += sum(1 for h in result.history if h.step is not None)
+
+    def _remember(self, cid: int, before: ParticipantState, after: ParticipantState) -> None:
+        parts = self.parts.setdefault(cid, [])
+        for i, p in enumerate(parts):
+            if p.id == before.id:
+                parts[i] = after
+                return
+        parts.append(after)
+
+    def finish(self, stats: Stats, kind: str, claimed: int, started: float) -> None:
+        stats.entered += self.entered
+        stats.steps += self.steps
+        stats.messages += len(self.batch.messages)
+        stats.batches += 1
+        log.info(
+            "batch kind=%s claimed=%d entered=%d steps=%d messages=%d events_out=%d ms=%.1f",
+            kind,
+            claimed,
+            self.entered,
+            self.steps,
+            len(self.batch.messages),
+            len(self.batch.events),
+            (time.perf_counter() - started) * 1000,
+        )

@@ -1,0 +1,228 @@
+"""A flow's lifecycle (spec §8): activate, pause, resume, deactivate, delete.
+
+``draft`` → ``active`` ⇄ ``paused`` → ``deactivated`` → ``active`` again.
+Activating opens an activation period: only triggers that occur from then
+on enter. Activating a paused flow resumes it; asking for the state a flow
+is already in changes nothing and says so. Every change needs the
+lifecycle right and is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from flowctl.engine import WAITING, cancel, compile_flow
+from flowctl.engine.program import ActionStep, Step
+from flowctl.errors import NotFound, Refused
+from flowctl.operate import rights
+from flowctl.operate.lookup import require_flow
+from flowctl.store import ACTIVE, DEACTIVATED, DRAFT, FLOW, PAUSED, Store
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What a lifecycle command did: the state before and after, participants canceled."""
+
+    flow: str
+    before: str
+    after: str
+    canceled: int = 0
+    messages_canceled: int = 0
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.flow,
+            "state": self.after,
+            "previous_state": self.before,
+            "changed": self.changed,
+            "canceled": self.canceled,
+            "messages_canceled": self.messages_canceled,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class Impact:
+    """Who a deactivation touches: live participants, and those with a scheduled step."""
+
+    participants: int
+    scheduled: int
+
+
+def activation_problems(store: Store, name: str, *, sms_configured: bool) -> list[str]:
+    """Every reason the flow cannot be activated (empty when it can)."""
+    program = compile_flow(_document(store, name))
+    problems = []
+    for kind, content in sorted(set(_content(program.steps.values()))):
+        if store.document(kind, content) is None:
+            problems.append(f"it sends {kind.lower()}/{content}, which is not in the store")
+    if not sms_configured and any(s.type == "send_sms" for s in program.steps.values()):
+        problems.append("it sends SMS and no SMS channel is configured ([sms] in flowctl.toml)")
+    return problems
+
+
+def activate(
+    store: Store, name: str, *, sms_configured: bool, now: datetime, user: str | None = None
+) -> Transition:
+    """Start entering participants from triggers occurring from ``now`` on.
+
+    Refused, with every reason listed, when content or a channel is missing.
+    """
+    who = rights.authorize(store, rights.LIFECYCLE, user)
+    before = require_flow(store, name).state
+    if before == ACTIVE:
+        return Transition(name, before, before)
+    problems = activation_problems(store, name, sms_configured=sms_configured)
+    if problems:
+        reasons = "".join(f"\n  - {p}" for p in problems)
+        raise Refused(
+            f"flow/{name} cannot be activated:{reasons}",
+            hint="apply the missing content or configure the channel, then activate again",
+        )
+    with store.transaction():
+        store.set_flow_state(name, ACTIVE, now)
+        rights.audit(store, who, "activate", f"flow/{name}", now, f"was {before}")
+    return Transition(name, before, ACTIVE, warnings=tuple(_target_warnings(store, name)))
+
+
+def pause(store: Store, name: str, *, now: datetime, user: str | None = None) -> Transition:
+    """Hold everything of an active flow; triggers are kept for the resume."""
+    return _move(store, name, PAUSED, {ACTIVE}, "pause", now, user)
+
+
+def resume(store: Store, name: str, *, now: datetime, user: str | None = None) -> Transition:
+    """Run a paused flow again; what fell due meanwhile runs first."""
+    return _move(store, name, ACTIVE, {PAUSED}, "resume", now, user)
+
+
+def deactivation_impact(store: Store, name: str) -> Impact:
+    """Live participants of the flow, and how many of them wait for a scheduled step."""
+    require_flow(store, name)
+    counts = store.participant_counts(name)
+    return Impact(counts.get(ACTIVE, 0) + counts.get(WAITING, 0), counts.get(WAITING, 0))
+
+
+def deactivate(
+    store: Store,
+    name: str,
+    *,
+    cancel_scheduled: bool = False,
+    now: datetime,
+    user: str | None = None,
+) -> Transition:
+    """No new participants. Those inside finish, or with ``cancel_scheduled`` end
+    ``canceled`` at once with their unsent messages, in the same transaction as
+    the state change."""
+    who = rights.authorize(store, rights.LIFECYCLE, user)
+    before = require_flow(store, name).state
+    if before == DRAFT:
+        raise Refused(f"flow/{name} is a draft; it was never activated")
+    with store.transaction():
+        live = store.live_participants(name) if cancel_scheduled else []
+        if live:
+            store.update_participants([cancel(s, now) for s in live])
+        messages = store.cancel_messages(name, now) if cancel_scheduled else 0
+        if before != DEACTIVATED:
+            store.set_flow_state(name, DEACTIVATED, now)
+        if before != DEACTIVATED or live:
+            detail = f"was {before}; {len(live)} participants, {messages} messages canceled"
+            command = "deactivate --cancel-scheduled" if cancel_scheduled else "deactivate"
+            rights.audit(store, who, command, f"flow/{name}", now, detail)
+    return Transition(name, before, DEACTIVATED, canceled=len(live), messages_canceled=messages)
+
+
+def delete(store: Store, kind: str, name: str, *, now: datetime, user: str | None = None) -> None:
+    """Delete a flow that has no live participants, or content no running flow uses."""
+    right = rights.MANAGE_FLOWS if kind == FLOW else rights.DELETE_CONTENT
+    who = rights.authorize(store, right, user)
+    ref = f"{kind.lower()}/{name}"
+    if kind == FLOW:
+        impact = deactivation_impact(store, name)
+        if impact.participants:
+            raise Refused(
+                f"{ref} has {impact.participants} active participants",
+                hint="wait for them to finish, or `flowctl deactivate "
+                f"{name} --cancel-scheduled` first",
+            )
+    else:
+        users = _flows_using(store, kind, name)
+        if users:
+            raise Refused(
+                f"{ref} is used by running flows: {', '.join(users)}",
+                hint="deactivate those flows or change them first",
+            )
+    with store.transaction():
+        if not store.delete_document(kind, name):
+            raise NotFound(f"there is no {ref} in the store")
+        rights.audit(store, who, "delete", ref, now)
+
+
+def _move(
+    store: Store,
+    name: str,
+    to: str,
+    allowed: set[str],
+    command: str,
+    now: datetime,
+    user: str | None,
+) -> Transition:
+    who = rights.authorize(store, rights.LIFECYCLE, user)
+    before = require_flow(store, name).state
+    if before == to:
+        return Transition(name, before, to)
+    if before not in allowed:
+        raise Refused(
+            f"cannot {command} flow/{name}: it is {before}",
+            hint=f"only a flow that is {' or '.join(sorted(allowed))} can be {command}d",
+        )
+    with store.transaction():
+        store.set_flow_state(name, to, now)
+        rights.audit(store, who, command, f"flow/{name}", now, f"was {before}")
+    return Transition(name, before, to)
+
+
+def _document(store: Store, name: str) -> dict[str, object]:
+    doc = store.document(FLOW, name)
+    if doc is None:
+        require_flow(store, name)
+        raise NotFound(f"there is no flow '{name}' in the store")
+    return dict(doc.document)
+
+
+def _content(steps: Iterable[Step]) -> Iterator[tuple[str, str]]:
+    for step in steps:
+        if isinstance(step, ActionStep) and step.type == "send_email":
+            yield "Mailing", str(step.params["mailing"])
+        elif isinstance(step, ActionStep) and step.type == "send_sms":
+            yield "Sms", str(step.params["sms"])
+
+
+def _target_warnings(store: Store, name: str) -> Iterator[str]:
+    """Flows this one enters contacts into that are not in the store (checked again at run time)."""
+    program = compile_flow(_document(store, name))
+    targets = {
+        str(s.params["flow"])
+        for s in program.steps.values()
+        if isinstance(s, ActionStep) and s.type == "start_flow"
+    }
+    if program.success and program.success.transfer_to:
+        targets.add(program.success.transfer_to)
+    for target in sorted(targets):
+        if store.flow(target) is None:
+            yield f"it enters contacts into flow/{target}, which is not in the store"
+
+
+def _flows_using(store: Store, kind: str, name: str) -> list[str]:
+    running = {f.name for f in store.flows() if f.state in (ACTIVE, PAUSED)}
+    return [
+        flow
+        for flow in sorted(running)
+        if (kind, name) in set(_content(compile_flow(_document(store, flow)).steps.values()))
+    ]

@@ -1,0 +1,136 @@
+"""What the daemon did, as data for people and scripts; and manual enrollment.
+
+Shapes follow the CLI spec's JSON keys (``participants``, ``messages``);
+instants are ISO 8601 with an offset.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flowctl.daemon.effects import ENTRY_REQUEST
+from flowctl.engine import Event, compile_flow, consider_entry
+from flowctl.errors import Refused
+from flowctl.operate import rights
+from flowctl.operate.intake import find_contact
+from flowctl.operate.lookup import require_flow
+from flowctl.store import ACTIVE, FLOW, NewEvent, Store
+from flowctl.timeutil import isoformat
+
+
+def enroll(store: Store, flow: str, ref: str, *, now: datetime) -> dict[str, Any]:
+    """Enter a contact into a flow by hand, now (the flow's filter and reentry apply).
+
+    The entry is checked at once, so the answer says whether the contact
+    is admitted and, if not, why (``already_active``, ``reentry``,
+    ``reentry_after``, ``filter``). An admitted contact is recorded as a
+    ``manual`` event aimed at the flow; the daemon's next tick enters it
+    and runs its first steps.
+    """
+    who = rights.authorize(store, rights.LIFECYCLE)
+    row = require_flow(store, flow)
+    contact = find_contact(store, ref)
+    if row.state != ACTIVE:
+        raise Refused(f"flow/{flow} is {row.state}", hint=f"flowctl activate {flow} first")
+    doc = store.document(FLOW, flow)
+    assert doc is not None
+    program = compile_flow(doc.document, doc.version)
+    prior = [p for p in store.participations([contact.cid]).get(contact.cid, []) if p.flow == flow]
+    event = Event(ENTRY_REQUEST, now, {"flow": flow, "via": "enroll"})
+    decision = consider_entry(program, event, contact.data, now, prior=prior, direct=True)
+    if not decision.entered:
+        return {"flow": flow, "contact": ref, "entered": False, "reason": decision.reason}
+    with store.transaction():
+        stored = NewEvent(
+            contact.cid, event.type, now, dict(event.data), f"enroll:{flow}:{ref}:{now}"
+        )
+        store.add_events([stored], now)
+        rights.audit(store, who, "enroll", f"flow/{flow}", now, ref)
+    return {"flow": flow, "contact": ref, "entered": True, "reason": None}
+
+
+def participant_list(store: Store, flow: str, status: str | None = None) -> list[dict[str, Any]]:
+    """The spec's participant rows for ``flowctl participants``."""
+    rights.authorize(store, rights.VIEW)
+    require_flow(store, flow)
+    out = []
+    for row in store.participant_rows(flow, status=status):
+        state = row["state"]
+        contact = row["contact"]
+        out.append(
+            {
+                "contact": state.contact,
+                "email": contact.get("email"),
+                "company": contact.get("company"),
+                "registered": isoformat(state.entered_at),
+                "status": state.status,
+                "current_step": state.step,
+                "reason": state.reason,
+                "last_mailing": row["last_mailing"],
+                "last_mailing_date": _iso(row["last_mailing_date"]),
+                "last_mailing_status": row["last_mailing_status"],
+                "succeeded": state.succeeded_at is not None,
+            }
+        )
+    return out
+
+
+def history_list(
+    store: Store, *, contact: str | None = None, flow: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """The step log of a contact or a flow, newest first."""
+    rights.authorize(store, rights.VIEW)
+    cid = find_contact(store, contact).cid if contact else None
+    if flow:
+        require_flow(store, flow)
+    return [
+        {
+            "at": isoformat(h.at),
+            "flow": h.flow,
+            "version": h.version,
+            "contact": h.participant.split("/")[1] if "/" in h.participant else h.cid,
+            "participant": h.participant,
+            "step": h.step,
+            "type": h.type,
+            "outcome": h.outcome,
+            "detail": h.detail,
+        }
+        for h in store.history(cid=cid, flow=flow, limit=limit)
+    ]
+
+
+def message_list(
+    store: Store, *, flow: str | None = None, status: str | None = None, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """The outbox rows with the spec's keys, newest first."""
+    rights.authorize(store, rights.VIEW)
+    return [
+        {
+            "id": m.id,
+            "flow": m.flow,
+            "step": m.step,
+            "contact": m.to,
+            "channel": m.channel,
+            "content": m.content,
+            "status": m.status,
+            "message_id": message_id(m.key) if m.channel == "email" else m.key,
+            "queued_at": isoformat(m.queued_at),
+            "sent_at": _iso(m.sent_at),
+            "attempts": m.attempts,
+            "error": m.error,
+            "subject": m.payload.get("subject"),
+        }
+        for m in store.messages(flow=flow, status=status, limit=limit)
+    ]
+
+
+def message_id(key: str) -> str:
+    """The e-mail Message-ID made from an idempotency key."""
+    from flowctl.channels.smtp import message_id as smtp_message_id
+
+    return smtp_message_id(key)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else isoformat(moment)

@@ -1,0 +1,225 @@
+"""The store interface: everything flowctl keeps, behind small verb methods.
+
+Every backend (:mod:`~flowctl.store.sqlite`, and PostgreSQL to scale out)
+implements :class:`Store`, and one contract test suite
+(``tests/store/test_contract.py``) runs against each. Nothing above the
+store writes SQL or knows which backend it has.
+
+Atomicity: each method is atomic on its own. :meth:`Store.transaction`
+groups several calls into one atomic unit (an ``apply`` of many documents,
+a batch of contacts and their events); calls inside it see each other's
+writes, and nothing is visible to other connections before it commits.
+Instants go in and come out as aware datetimes.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flowctl.engine.state import ParticipantState
+from flowctl.store.records import (
+    Activation,
+    AuditEntry,
+    ContactRow,
+    FlowRow,
+    NewEvent,
+    StoredDocument,
+)
+from flowctl.store.runtime import RuntimeStore
+
+T = TypeVar("T")
+
+
+class Store(RuntimeStore):
+    """A flowctl store. Use as a context manager, or call :meth:`close`."""
+
+    url: str
+    """Where the store lives, as the user named it."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- housekeeping ---------------------------------------------------
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection. Idempotent."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """An atomic unit around several calls: all of them commit, or none.
+
+        Nested use joins the outer transaction. An exception inside rolls
+        everything back and propagates.
+        """
+
+    @property
+    @abstractmethod
+    def schema_version(self) -> int:
+        """The version of the store's layout (upgraded in place on open)."""
+
+    # -- flows and content ----------------------------------------------
+
+    @abstractmethod
+    def document(self, kind: str, name: str, version: int | None = None) -> StoredDocument | None:
+        """One version of a document (the current one when ``version`` is None), or None."""
+
+    @abstractmethod
+    def documents(self, kind: str | None = None) -> list[StoredDocument]:
+        """The current version of every document (of ``kind``), ordered by kind and name.
+
+        Empty list when there are none.
+        """
+
+    @abstractmethod
+    def versions(self, kind: str, name: str) -> list[StoredDocument]:
+        """Every version of a document, oldest first; empty when it does not exist."""
+
+    @abstractmethod
+    def add_version(self, doc: StoredDocument) -> None:
+        """Store ``doc`` as the new current version of its document.
+
+        ``doc.version`` must be one more than the current version (1 for a
+        new document); a flow created this way starts in state ``draft``.
+        Raises :class:`~flowctl.errors.Refused` on a version conflict (a
+        concurrent apply), writing nothing.
+        """
+
+    @abstractmethod
+    def delete_document(self, kind: str, name: str) -> bool:
+        """Delete a document with all its versions (and a flow's activation periods).
+
+        Returns False when it did not exist. Participants and history are
+        kept (reports of a deleted flow stay readable).
+        """
+
+    # -- flow state -----------------------------------------------------
+
+    @abstractmethod
+    def flows(self) -> list[FlowRow]:
+        """Every flow's head with participant and success counts, ordered by name."""
+
+    @abstractmethod
+    def flow(self, name: str) -> FlowRow | None:
+        """One flow's head, or None."""
+
+    @abstractmethod
+    def set_flow_state(self, name: str, state: str, at: datetime) -> None:
+        """Move a flow to ``state`` at ``at``, recording activation periods.
+
+        Entering ``active`` from ``draft`` or ``deactivated`` opens a period
+        starting ``at``; ``deactivated`` closes it. Pausing and resuming keep
+        the period (events during a pause still count).
+        """
+
+    @abstractmethod
+    def activations(self, name: str) -> list[Activation]:
+        """A flow's activation periods, oldest first."""
+
+    @abstractmethod
+    def mark_shown(self, name: str, at: datetime) -> None:
+        """Note that the flow was viewed at ``at`` (for ``get flows --recent``)."""
+
+    # -- contacts -------------------------------------------------------
+
+    @abstractmethod
+    def find_contacts(
+        self, ids: Iterable[str] = (), emails: Iterable[str] = ()
+    ) -> list[ContactRow]:
+        """Contacts whose ``id`` is among ``ids`` or whose e-mail is among ``emails``.
+
+        E-mail matching ignores case. Order is unspecified; empty when none match.
+        """
+
+    @abstractmethod
+    def contact(self, cid: int) -> ContactRow | None:
+        """One contact by the store's key, or None."""
+
+    @abstractmethod
+    def contacts(self, *, limit: int = 100, offset: int = 0) -> list[ContactRow]:
+        """Contacts in the order they were created."""
+
+    @abstractmethod
+    def count_contacts(self) -> int:
+        """How many contacts the store holds."""
+
+    @abstractmethod
+    def insert_contacts(self, rows: Sequence[Mapping[str, Any]], at: datetime) -> list[int]:
+        """Create contacts (their fields as given) and return their keys, in order.
+
+        Raises :class:`~flowctl.errors.Refused` if an ``id`` or e-mail is
+        already taken (callers upsert by finding first), writing nothing.
+        """
+
+    @abstractmethod
+    def update_contacts(self, rows: Sequence[tuple[int, Mapping[str, Any]]], at: datetime) -> None:
+        """Replace the fields of existing contacts ``(cid, fields)``, atomically."""
+
+    # -- events ---------------------------------------------------------
+
+    @abstractmethod
+    def add_events(self, events: Sequence[NewEvent], at: datetime) -> int:
+        """Record events received at ``at``; returns how many were new.
+
+        An event whose ``id`` is already stored is ignored (idempotent
+        delivery), also within the same call.
+        """
+
+    @abstractmethod
+    def known_event_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` belong to events stored already; empty when none do."""
+
+    @abstractmethod
+    def events_for(self, cid: int, *, limit: int = 1000) -> list[Mapping[str, Any]]:
+        """A contact's events, oldest first: ``type``, ``at``, ``data``, ``id``."""
+
+    # -- participants ---------------------------------------------------
+
+    @abstractmethod
+    def participant_counts(self, flow: str) -> dict[str, int]:
+        """Participations of a flow by status (statuses with none are left out)."""
+
+    @abstractmethod
+    def live_participants(self, flow: str) -> list[ParticipantState]:
+        """A flow's ``active`` and ``waiting`` participants, oldest entry first."""
+
+    @abstractmethod
+    def update_participants(self, states: Sequence[ParticipantState]) -> None:
+        """Write back existing participants (matched by :attr:`ParticipantState.id`), atomically."""
+
+    # -- users and audit ------------------------------------------------
+
+    @abstractmethod
+    def users(self) -> dict[str, str]:
+        """User name → role; empty for a single-user store."""
+
+    @abstractmethod
+    def set_user(self, name: str, role: str, at: datetime) -> bool:
+        """Add a user or change its role; True when the user is new."""
+
+    @abstractmethod
+    def log(self, entry: AuditEntry) -> None:
+        """Append to the audit log."""
+
+    @abstractmethod
+    def audit_log(self, *, limit: int = 100, since: datetime | None = None) -> list[AuditEntry]:
+        """Audit entries, newest first."""
+
+
+def iter_batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``size``."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,526 @@
+"""The embedded SQLite store: one file, nothing to install.
+
+WAL mode lets readers work while one writer commits; a busy timeout makes a
+second writer (the CLI beside the daemon) wait its turn instead of failing
+with "database is locked". Write transactions start with ``BEGIN
+IMMEDIATE`` so two writers never deadlock upgrading a read lock.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from flowctl.engine.state import ParticipantState
+from flowctl.errors import FlowctlError, InputError, Refused, UsageError
+from flowctl.store import sqlite_schema
+from flowctl.store.base import Store, iter_batches
+from flowctl.store.codec import (
+    contact_row,
+    dumps,
+    instant,
+    instant_or_none,
+    participant,
+    ts,
+    ts_or_none,
+)
+from flowctl.store.records import (
+    ACTIVE,
+    DEACTIVATED,
+    DRAFT,
+    FLOW,
+    Activation,
+    AuditEntry,
+    ContactRow,
+    FlowRow,
+    NewEvent,
+    StoredDocument,
+)
+from flowctl.store.sqlite_runtime import SqliteRuntime
+
+BUSY_TIMEOUT_MS = 60_000
+"""How long a writer waits for another one before giving up."""
+
+_IN_LIMIT = 500  # parameters per IN (...) query, well under SQLite's limit
+
+
+class SqliteStore(SqliteRuntime, Store):
+    """A store in one SQLite file (``path``), or in memory with ``":memory:"``."""
+
+    def __init__(self, path: str | Path, *, url: str | None = None):
+        self.url = url or str(path)
+        self.path = str(path)
+        self._conn = _connect(self.path)
+        self._depth = 0
+        self.db = Database(self._conn)
+        try:
+            self._version = _upgrade(self)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # -- housekeeping ---------------------------------------------------
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:
+            # A savepoint: a failing inner unit undoes its own writes only.
+            name = f"sp{self._depth}"
+            self._conn.execute(f"SAVEPOINT {name}")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._conn.execute(f"ROLLBACK TO {name}")
+                raise
+            finally:
+                self._depth -= 1
+                self._conn.execute(f"RELEASE {name}")
+            return
+        _run(self._conn, "BEGIN IMMEDIATE", where=self.url)
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        _run(self._conn, "COMMIT", where=self.url)
+
+    @property
+    def schema_version(self) -> int:
+        return self._version
+
+    def _q(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
+        return self._conn.execute(sql, params).fetchall()
+
+    # -- flows and content ----------------------------------------------
+
+    def document(self, kind: str, name: str, version: int | None = None) -> StoredDocument | None:
+        if version is None:
+            rows = self._q(
+                "SELECT v.* FROM versions v JOIN heads h USING (kind, name, version)"
+                " WHERE kind = ? AND name = ?",
+                (kind, name),
+            )
+        else:
+            rows = self._q(
+                "SELECT * FROM versions WHERE kind = ? AND name = ? AND version = ?",
+                (kind, name, version),
+            )
+        return _document(rows[0]) if rows else None
+
+    def documents(self, kind: str | None = None) -> list[StoredDocument]:
+        sql = "SELECT v.* FROM versions v JOIN heads h USING (kind, name, version)"
+        rows = (
+            self._q(sql + " WHERE kind = ? ORDER BY name", (kind,))
+            if kind
+            else self._q(sql + " ORDER BY kind, name")
+        )
+        return [_document(r) for r in rows]
+
+    def versions(self, kind: str, name: str) -> list[StoredDocument]:
+        rows = self._q(
+            "SELECT * FROM versions WHERE kind = ? AND name = ? ORDER BY version", (kind, name)
+        )
+        return [_document(r) for r in rows]
+
+    def add_version(self, doc: StoredDocument) -> None:
+        with self.transaction():
+            head = self._q(
+                "SELECT version FROM heads WHERE kind = ? AND name = ?", (doc.kind, doc.name)
+            )
+            current = head[0]["version"] if head else 0
+            if doc.version != current + 1:
+                raise Refused(
+                    f"{doc.kind.lower()}/{doc.name} is at version {current}, "
+                    f"cannot store version {doc.version}",
+                    hint="someone else applied it meanwhile; run the command again",
+                )
+            at = ts(doc.created_at)
+            self._conn.execute(
+                "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    doc.kind,
+                    doc.name,
+                    doc.version,
+                    doc.hash,
+                    doc.source,
+                    dumps(doc.document),
+                    doc.path,
+                    at,
+                    doc.created_by,
+                ),
+            )
+            if head:
+                self._conn.execute(
+                    "UPDATE heads SET version = ?, updated_at = ? WHERE kind = ? AND name = ?",
+                    (doc.version, at, doc.kind, doc.name),
+                )
+            else:
+                state = DRAFT if doc.kind == FLOW else None
+                self._conn.execute(
+                    "INSERT INTO heads VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                    (doc.kind, doc.name, doc.version, state, at, at),
+                )
+
+    def delete_document(self, kind: str, name: str) -> bool:
+        with self.transaction():
+            gone = self._conn.execute(
+                "DELETE FROM heads WHERE kind = ? AND name = ?", (kind, name)
+            ).rowcount
+            self._conn.execute("DELETE FROM versions WHERE kind = ? AND name = ?", (kind, name))
+            if kind == FLOW:
+                self._conn.execute("DELETE FROM activations WHERE flow = ?", (name,))
+        return bool(gone)
+
+    # -- flow state -----------------------------------------------------
+
+    _FLOWS = (
+        "SELECT h.name, h.version, h.state, h.created_at, h.updated_at, h.shown_at,"
+        " v.document, (SELECT started_at FROM activations a WHERE a.flow = h.name"
+        "   AND a.ended_at IS NULL ORDER BY started_at DESC LIMIT 1) AS activated_at,"
+        " (SELECT count(*) FROM participants p WHERE p.flow = h.name) AS participants,"
+        " (SELECT count(*) FROM participants p WHERE p.flow = h.name"
+        "   AND p.succeeded_at IS NOT NULL) AS succeeded"
+        " FROM heads h JOIN versions v USING (kind, name, version) WHERE h.kind = 'Flow'"
+    )
+
+    def flows(self) -> list[FlowRow]:
+        return [_flow(r) for r in self._q(self._FLOWS + " ORDER BY h.name")]
+
+    def flow(self, name: str) -> FlowRow | None:
+        rows = self._q(self._FLOWS + " AND h.name = ?", (name,))
+        return _flow(rows[0]) if rows else None
+
+    def set_flow_state(self, name: str, state: str, at: datetime) -> None:
+        with self.transaction():
+            rows = self._q("SELECT state FROM heads WHERE kind = 'Flow' AND name = ?", (name,))
+            if not rows:
+                raise Refused(f"flow/{name} does not exist")
+            before = rows[0]["state"]
+            self._conn.execute(
+                "UPDATE heads SET state = ?, updated_at = ? WHERE kind = 'Flow' AND name = ?",
+                (state, ts(at), name),
+            )
+            if state == ACTIVE and before in (DRAFT, DEACTIVATED):
+                self._conn.execute(
+                    "INSERT INTO activations (flow, started_at) VALUES (?, ?)", (name, ts(at))
+                )
+            elif state == DEACTIVATED:
+                self._conn.execute(
+                    "UPDATE activations SET ended_at = ? WHERE flow = ? AND ended_at IS NULL",
+                    (ts(at), name),
+                )
+
+    def activations(self, name: str) -> list[Activation]:
+        rows = self._q(
+            "SELECT * FROM activations WHERE flow = ? ORDER BY started_at, rowid", (name,)
+        )
+        return [
+            Activation(r["flow"], instant(r["started_at"]), instant_or_none(r["ended_at"]))
+            for r in rows
+        ]
+
+    def mark_shown(self, name: str, at: datetime) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "UPDATE heads SET shown_at = ? WHERE kind = 'Flow' AND name = ?", (ts(at), name)
+            )
+
+    # -- contacts -------------------------------------------------------
+
+    def find_contacts(
+        self, ids: Iterable[str] = (), emails: Iterable[str] = ()
+    ) -> list[ContactRow]:
+        found: dict[int, ContactRow] = {}
+        for column, values in (("id", list(ids)), ("email", [e.lower() for e in emails])):
+            for batch in iter_batches(dict.fromkeys(values), _IN_LIMIT):
+                marks = ",".join("?" * len(batch))
+                for row in self._q(f"SELECT * FROM contacts WHERE {column} IN ({marks})", batch):
+                    found[row["cid"]] = contact_row(row)
+        return list(found.values())
+
+    def contact(self, cid: int) -> ContactRow | None:
+        rows = self._q("SELECT * FROM contacts WHERE cid = ?", (cid,))
+        return contact_row(rows[0]) if rows else None
+
+    def contacts(self, *, limit: int = 100, offset: int = 0) -> list[ContactRow]:
+        rows = self._q("SELECT * FROM contacts ORDER BY cid LIMIT ? OFFSET ?", (limit, offset))
+        return [contact_row(r) for r in rows]
+
+    def count_contacts(self) -> int:
+        return int(self._q("SELECT count(*) FROM contacts")[0][0])
+
+    def insert_contacts(self, rows: Sequence[Mapping[str, Any]], at: datetime) -> list[int]:
+        now = ts(at)
+        with self.transaction():
+            start = self._q("SELECT coalesce(max(cid), 0) FROM contacts")[0][0]
+            cids = list(range(start + 1, start + 1 + len(rows)))
+            try:
+                self._conn.executemany(
+                    "INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (cid, _id(row), _email(row), dumps(row), now, now)
+                        for cid, row in zip(cids, rows, strict=True)
+                    ],
+                )
+            except sqlite3.IntegrityError as exc:
+                raise Refused(f"a contact with that id or e-mail exists already ({exc})") from exc
+        return cids
+
+    def update_contacts(self, rows: Sequence[tuple[int, Mapping[str, Any]]], at: datetime) -> None:
+        now = ts(at)
+        with self.transaction():
+            try:
+                self._conn.executemany(
+                    "UPDATE contacts SET id = ?, email = ?, data = ?, updated_at = ? WHERE cid = ?",
+                    [(_id(data), _email(data), dumps(data), now, cid) for cid, data in rows],
+                )
+            except sqlite3.IntegrityError as exc:
+                raise Refused(f"a contact with that id or e-mail exists already ({exc})") from exc
+
+    # -- events ---------------------------------------------------------
+
+    def add_events(self, events: Sequence[NewEvent], at: datetime) -> int:
+        received = ts(at)
+        with self.transaction():
+            before = self._conn.total_changes
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO events (id, cid, type, occurred_at, received_at, data)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(e.id, e.cid, e.type, ts(e.occurred_at), received, dumps(e.data)) for e in events],
+            )
+            return self._conn.total_changes - before
+
+    def known_event_ids(self, ids: Iterable[str]) -> set[str]:
+        known: set[str] = set()
+        for batch in iter_batches(dict.fromkeys(ids), _IN_LIMIT):
+            marks = ",".join("?" * len(batch))
+            rows = self._q(f"SELECT id FROM events WHERE id IN ({marks})", batch)
+            known.update(r[0] for r in rows)
+        return known
+
+    def events_for(self, cid: int, *, limit: int = 1000) -> list[Mapping[str, Any]]:
+        rows = self._q(
+            "SELECT id, type, occurred_at, data FROM events WHERE cid = ?"
+            " ORDER BY occurred_at, seq LIMIT ?",
+            (cid, limit),
+        )
+        return [
+            {
+                "id": r["id"],
+                "type": r["type"],
+                "at": instant(r["occurred_at"]),
+                "data": json.loads(r["data"]),
+            }
+            for r in rows
+        ]
+
+    # -- participants ---------------------------------------------------
+
+    def participant_counts(self, flow: str) -> dict[str, int]:
+        rows = self._q(
+            "SELECT status, count(*) FROM participants WHERE flow = ? GROUP BY status", (flow,)
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    def live_participants(self, flow: str) -> list[ParticipantState]:
+        rows = self._q(
+            "SELECT * FROM participants WHERE flow = ? AND status IN ('active', 'waiting')"
+            " ORDER BY entered_at, id",
+            (flow,),
+        )
+        return [participant(r) for r in rows]
+
+    def update_participants(self, states: Sequence[ParticipantState]) -> None:
+        with self.transaction():
+            self._conn.executemany(
+                "UPDATE participants SET version = ?, status = ?, step = ?, due = ?,"
+                " succeeded_at = ?, ended_at = ?, reason = ?, data = ? WHERE id = ?",
+                [
+                    (
+                        s.version,
+                        s.status,
+                        s.step,
+                        ts_or_none(s.due),
+                        ts_or_none(s.succeeded_at),
+                        ts_or_none(s.ended_at),
+                        s.reason,
+                        dumps(s.to_row()["data"]),
+                        s.id,
+                    )
+                    for s in states
+                ],
+            )
+
+    # -- users and audit ------------------------------------------------
+
+    def users(self) -> dict[str, str]:
+        return {r["name"]: r["role"] for r in self._q("SELECT name, role FROM users ORDER BY name")}
+
+    def set_user(self, name: str, role: str, at: datetime) -> bool:
+        with self.transaction():
+            known = self._q("SELECT 1 FROM users WHERE name = ?", (name,))
+            self._conn.execute(
+                "INSERT INTO users VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET role = ?",
+                (name, role, ts(at), role),
+            )
+        return not known
+
+    def log(self, entry: AuditEntry) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO audit (at, user, command, object, detail) VALUES (?, ?, ?, ?, ?)",
+                (ts(entry.at), entry.user, entry.command, entry.object, entry.detail),
+            )
+
+    def audit_log(self, *, limit: int = 100, since: datetime | None = None) -> list[AuditEntry]:
+        rows = self._q(
+            "SELECT * FROM audit WHERE at >= ? ORDER BY at DESC, seq DESC LIMIT ?",
+            (ts(since) if since else "", limit),
+        )
+        return [
+            AuditEntry(instant(r["at"]), r["user"], r["command"], r["object"], r["detail"])
+            for r in rows
+        ]
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    if path != ":memory:":
+        folder = Path(path).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise UsageError(
+                f"cannot open the store {path}: the folder {folder} does not exist",
+                hint="create the folder or point --store / FLOWCTL_STORE elsewhere",
+            )
+    try:
+        conn = sqlite3.connect(
+            path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        raise _open_error(path, exc) from exc
+    return conn
+
+
+def _open_error(path: str, exc: sqlite3.DatabaseError) -> FlowctlError:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return InputError(
+            f"{path} is not a flowctl store (not an SQLite database)",
+            hint="point --store / FLOWCTL_STORE at a flowctl store, or at a new file",
+        )
+    if "readonly" in text or "unable to open" in text:
+        return InputError(
+            f"cannot write the store {path}: {text}",
+            hint="check the file's and the folder's permissions",
+        )
+    return InputError(f"cannot use the store {path}: {text}")
+
+
+def _run(conn: sqlite3.Connection, sql: str, *, where: str) -> None:
+    try:
+        conn.execute(sql)
+    except sqlite3.OperationalError as exc:
+        raise _open_error(where, exc) from exc
+
+
+def _upgrade(store: SqliteStore) -> int:
+    """Bring the file to the latest layout; returns the version it ends at."""
+    conn = store._conn
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        raise _open_error(store.path, exc) from exc
+    if tables and "meta" not in tables:
+        raise InputError(
+            f"{store.path} is an SQLite database but not a flowctl store",
+            hint="point --store / FLOWCTL_STORE at a flowctl store, or at a new file",
+        )
+    if store.path != ":memory:":  # only now that the file is known to be ours
+        _run(conn, "PRAGMA journal_mode = WAL", where=store.path)
+    version = _version(conn) if tables else 0
+    if version > sqlite_schema.LATEST:
+        raise InputError(
+            f"the store {store.path} has layout {version}, made by a newer flowctl "
+            f"(this one reads up to {sqlite_schema.LATEST})",
+            hint="upgrade flowctl",
+        )
+    while version < sqlite_schema.LATEST:
+        with store.transaction():
+            if version == 0:
+                conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            if _version(conn) == version:  # another process may have upgraded meanwhile
+                sqlite_schema.MIGRATIONS[version](store.db)
+                conn.execute(
+                    "INSERT INTO meta VALUES ('schema_version', ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(version + 1),),
+                )
+        version = _version(conn)
+    return version
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.OperationalError:
+        return 0
+    return int(row[0]) if row else 0
+
+
+def _id(row: Mapping[str, Any]) -> str | None:
+    value = row.get("id")
+    return None if value in (None, "") else str(value)
+
+
+def _email(row: Mapping[str, Any]) -> str | None:
+    value = row.get("email")
+    return None if value in (None, "") else str(value).strip().lower()
+
+
+def _document(row: sqlite3.Row) -> StoredDocument:
+    return StoredDocument(
+        kind=row["kind"],
+        name=row["name"],
+        version=row["version"],
+        hash=row["hash"],
+        source=row["source"],
+        document=json.loads(row["document"]),
+        created_at=instant(row["created_at"]),
+        created_by=row["created_by"],
+        path=row["path"],
+    )
+
+
+def _flow(row: sqlite3.Row) -> FlowRow:
+    meta = json.loads(row["document"]).get("metadata") or {}
+    return FlowRow(
+        name=row["name"],
+        version=row["version"],
+        state=row["state"],
+        title=meta.get("title"),
+        folder=meta.get("folder"),
+        description=meta.get("description"),
+        created_at=instant(row["created_at"]),
+        updated_at=instant(row["updated_at"]),
+        activated_at=instant_or_none(row["activated_at"]),
+        shown_at=instant_or_none(row["shown_at"]),
+        participants=row["participants"],
+        succeeded=row["succeeded"],
+    )

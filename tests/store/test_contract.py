@@ -1,0 +1,456 @@
+"""The contract of :class:`flowctl.store.Store`, run against every backend.
+
+Every test takes the parametrized ``store`` fixture and speaks only the
+interface of ``flowctl/store/base.py``: a new backend joins by adding a
+factory to :data:`BACKENDS`, and must pass all of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from flowctl.errors import Refused
+from flowctl.store import AuditEntry, NewEvent, Store, StoredDocument, open_store
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+CET = timezone(timedelta(hours=1))
+
+
+def _sqlite(tmp_path: Path) -> Store:
+    return open_store(str(tmp_path / "contract.db"))
+
+
+BACKENDS: dict[str, Callable[[Path], Store]] = {"sqlite": _sqlite}
+"""Backend name → a factory for a fresh, empty store. PostgreSQL joins here
+with a factory that creates a database per test (and skips without a server)."""
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    opened = BACKENDS[request.param](tmp_path)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def doc(
+    name: str, version: int = 1, *, kind: str = "Flow", at: datetime = T0, **meta: str
+) -> StoredDocument:
+    """A stored document as ``apply`` would make it."""
+    document = {
+        "apiVersion": "flowctl/v1",
+        "kind": kind,
+        "metadata": {"name": name, **meta},
+        "spec": {"steps": [{"id": "s1", "type": "end"}], "n": version},
+    }
+    return StoredDocument(
+        kind=kind,
+        name=name,
+        version=version,
+        hash=f"h-{kind}-{name}-{version}",
+        source=f"kind: {kind}\nmetadata: {{name: {name}}}\n# v{version}\n",
+        document=document,
+        created_at=at,
+        created_by="ann",
+        path=f"flows/{name}.yaml",
+    )
+
+
+# -- housekeeping ------------------------------------------------------------------
+
+
+def test_schema_version_is_positive(store: Store) -> None:
+    assert store.schema_version >= 1
+
+
+def test_close_twice_is_harmless(store: Store) -> None:
+    store.close()
+    store.close()
+
+
+def test_transaction_commits_every_call(store: Store) -> None:
+    with store.transaction():
+        store.add_version(doc("a"))
+        store.set_user("ann", "flow-admin", T0)
+    assert store.document("Flow", "a") is not None
+    assert store.users() == {"ann": "flow-admin"}
+
+
+def test_transaction_exception_rolls_back_everything(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add_version(doc("a"))
+        store.insert_contacts([{"email": "ann@example.com"}], T0)
+        store.log(AuditEntry(T0, "ann", "apply", "flow/a"))
+        raise RuntimeError("boom")
+    assert store.document("Flow", "a") is None
+    assert store.flows() == []
+    assert store.count_contacts() == 0
+    assert store.audit_log() == []
+    store.add_version(doc("b"))  # the store is usable afterwards
+    assert [f.name for f in store.flows()] == ["b"]
+
+
+def test_transaction_nested_joins_outer(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add_version(doc("outer"))
+        with store.transaction():
+            store.add_version(doc("inner"))
+        raise RuntimeError("boom")
+    assert store.documents() == []
+
+
+def test_transaction_nested_exception_rolls_back_outer(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add_version(doc("outer"))
+        with store.transaction():
+            store.add_version(doc("inner"))
+            raise RuntimeError("boom")
+    assert store.documents() == []
+
+
+def test_transaction_invisible_to_others_until_commit(store: Store) -> None:
+    with open_store(store.url) as other:
+        with store.transaction():
+            store.add_version(doc("a"))
+            assert other.document("Flow", "a") is None
+        assert other.document("Flow", "a") is not None
+
+
+# -- documents ---------------------------------------------------------------------
+
+
+def test_documents_empty(store: Store) -> None:
+    assert store.document("Flow", "a") is None
+    assert store.documents() == []
+    assert store.documents("Flow") == []
+    assert store.versions("Flow", "a") == []
+
+
+def test_add_version_round_trips(store: Store) -> None:
+    stored = doc("a", at=datetime(2026, 3, 2, 10, 0, tzinfo=CET), title="A")
+    store.add_version(stored)
+    back = store.document("Flow", "a")
+    assert back == stored
+    assert back is not None and back.created_at.tzinfo is not None
+    assert back.metadata["title"] == "A"
+
+
+def test_add_version_new_becomes_current(store: Store) -> None:
+    store.add_version(doc("a", 1))
+    store.add_version(doc("a", 2, at=T0 + timedelta(hours=1)))
+    assert store.document("Flow", "a") == doc("a", 2, at=T0 + timedelta(hours=1))
+    assert store.document("Flow", "a", 1) == doc("a", 1)
+    assert store.document("Flow", "a", 3) is None
+    assert [d.version for d in store.versions("Flow", "a")] == [1, 2]
+    assert [d.version for d in store.documents()] == [2]
+
+
+@pytest.mark.parametrize("version", [1, 3, 0])
+def test_add_version_conflict_refused_writes_nothing(store: Store, version: int) -> None:
+    store.add_version(doc("a", 1))
+    with pytest.raises(Refused):
+        store.add_version(doc("a", version, at=T0 + timedelta(days=1)))
+    assert store.versions("Flow", "a") == [doc("a", 1)]
+    row = store.flow("a")
+    assert row is not None and (row.version, row.updated_at) == (1, T0)
+
+
+def test_add_version_new_document_must_start_at_one(store: Store) -> None:
+    with pytest.raises(Refused):
+        store.add_version(doc("a", 2))
+    assert store.documents() == []
+    assert store.flows() == []
+
+
+def test_documents_ordered_by_kind_and_name(store: Store) -> None:
+    for name, kind in [
+        ("b", "Flow"),
+        ("z", "Mailing"),
+        ("a", "Sms"),
+        ("a", "Flow"),
+        ("y", "Mailing"),
+    ]:
+        store.add_version(doc(name, kind=kind))
+    assert [(d.kind, d.name) for d in store.documents()] == [
+        ("Flow", "a"),
+        ("Flow", "b"),
+        ("Mailing", "y"),
+        ("Mailing", "z"),
+        ("Sms", "a"),
+    ]
+    assert [d.name for d in store.documents("Mailing")] == ["y", "z"]
+
+
+def test_delete_document_removes_versions_and_periods(store: Store) -> None:
+    store.add_version(doc("a", 1))
+    store.add_version(doc("a", 2))
+    store.add_version(doc("a", kind="Mailing"))
+    store.set_flow_state("a", "active", T0)
+    assert store.delete_document("Flow", "a") is True
+    assert store.document("Flow", "a") is None
+    assert store.versions("Flow", "a") == []
+    assert store.activations("a") == []
+    assert store.flow("a") is None
+    assert store.document("Mailing", "a") is not None  # another kind, another document
+    assert store.delete_document("Flow", "a") is False
+
+
+def test_delete_document_then_recreate_starts_at_one(store: Store) -> None:
+    store.add_version(doc("a", 1))
+    store.delete_document("Flow", "a")
+    store.add_version(doc("a", 1))
+    row = store.flow("a")
+    assert row is not None and (row.version, row.state) == (1, "draft")
+
+
+# -- flow state --------------------------------------------------------------------
+
+
+def test_flows_give_heads_by_name(store: Store) -> None:
+    store.add_version(doc("b", title="Old"))
+    later = T0 + timedelta(days=2)
+    store.add_version(doc("b", 2, at=later, title="B", folder="sales/eu", description="Bee"))
+    store.add_version(doc("a"))
+    store.add_version(doc("c", kind="Mailing"))
+    rows = store.flows()
+    assert [r.name for r in rows] == ["a", "b"]
+    b = rows[1]
+    assert (b.version, b.state, b.title, b.folder, b.description) == (
+        2,
+        "draft",
+        "B",
+        "sales/eu",
+        "Bee",
+    )
+    assert (b.created_at, b.updated_at) == (T0, later)
+    assert (b.activated_at, b.shown_at) == (None, None)
+    assert (b.participants, b.succeeded, b.success_rate) == (0, 0, 0.0)
+    assert store.flow("b") == b
+    assert store.flow("c") is None
+    assert store.flow("missing") is None
+
+
+def test_set_flow_state_records_activation_periods(store: Store) -> None:
+    store.add_version(doc("a"))
+    times = [T0 + timedelta(days=d) for d in range(6)]
+    store.set_flow_state("a", "active", times[0])
+    assert store.activations("a")[0].started_at == times[0]
+    store.set_flow_state("a", "paused", times[1])
+    store.set_flow_state("a", "active", times[2])  # resume keeps the period
+    row = store.flow("a")
+    assert row is not None and (row.state, row.activated_at) == ("active", times[0])
+    assert [(p.started_at, p.ended_at) for p in store.activations("a")] == [(times[0], None)]
+    store.set_flow_state("a", "deactivated", times[3])
+    row = store.flow("a")
+    assert row is not None and (row.state, row.activated_at) == ("deactivated", None)
+    store.set_flow_state("a", "active", times[4])
+    periods = store.activations("a")
+    assert [(p.flow, p.started_at, p.ended_at) for p in periods] == [
+        ("a", times[0], times[3]),
+        ("a", times[4], None),
+    ]
+    row = store.flow("a")
+    assert row is not None and row.activated_at == times[4]
+
+
+def test_set_flow_state_deactivate_while_paused_closes_period(store: Store) -> None:
+    store.add_version(doc("a"))
+    store.set_flow_state("a", "active", T0)
+    store.set_flow_state("a", "paused", T0 + timedelta(hours=1))
+    store.set_flow_state("a", "deactivated", T0 + timedelta(hours=2))
+    assert [(p.started_at, p.ended_at) for p in store.activations("a")] == [
+        (T0, T0 + timedelta(hours=2))
+    ]
+
+
+def test_mark_shown_records_instant_only(store: Store) -> None:
+    store.add_version(doc("a"))
+    seen = datetime(2026, 3, 5, 12, 0, tzinfo=CET)
+    store.mark_shown("a", seen)
+    row = store.flow("a")
+    assert row is not None and (row.shown_at, row.updated_at) == (seen, T0)
+
+
+def test_participant_counts_empty(store: Store) -> None:
+    store.add_version(doc("a"))
+    assert store.participant_counts("a") == {}
+    assert store.participant_counts("missing") == {}
+
+
+# -- contacts ----------------------------------------------------------------------
+
+
+def test_insert_contacts_returns_keys_in_order(store: Store) -> None:
+    rows = [{"id": "c-1", "email": "ann@example.com", "first_name": "Ann"}, {"phone": "+4712"}]
+    cids = store.insert_contacts(rows, T0)
+    assert len(set(cids)) == 2
+    for cid, row in zip(cids, rows, strict=True):
+        got = store.contact(cid)
+        assert got is not None
+        assert (got.cid, dict(got.data), got.created_at, got.updated_at) == (cid, row, T0, T0)
+    assert store.contact(max(cids) + 1000) is None
+    assert store.count_contacts() == 2
+
+
+def test_contacts_in_creation_order_with_paging(store: Store) -> None:
+    first = store.insert_contacts([{"email": f"c{i}@example.com"} for i in range(3)], T0)
+    second = store.insert_contacts([{"email": "d@example.com"}], T0)
+    assert [c.cid for c in store.contacts()] == first + second
+    assert [c.cid for c in store.contacts(limit=2, offset=1)] == (first + second)[1:3]
+    assert store.contacts(offset=10) == []
+
+
+def test_find_contacts_by_id_and_email_ignoring_case(store: Store) -> None:
+    ann, bob = store.insert_contacts(
+        [{"id": "c-1", "email": "Ann@Example.com"}, {"email": "bob@example.com"}], T0
+    )
+    assert [c.cid for c in store.find_contacts(emails=["ann@EXAMPLE.com"])] == [ann]
+    assert [c.cid for c in store.find_contacts(ids=["c-1"])] == [ann]
+    found = store.find_contacts(ids=["c-1"], emails=["BOB@example.com", "ann@example.com"])
+    assert sorted(c.cid for c in found) == sorted([ann, bob])
+    assert store.find_contacts(ids=["nobody"], emails=["nobody@example.com"]) == []
+    assert store.find_contacts() == []
+
+
+@pytest.mark.parametrize(
+    "clash",
+    [{"email": "ANN@example.com"}, {"id": "c-1"}],
+    ids=["email-other-case", "id"],
+)
+def test_insert_contacts_taken_refused_writes_nothing(store: Store, clash: dict[str, str]) -> None:
+    store.insert_contacts([{"id": "c-1", "email": "ann@example.com"}], T0)
+    with pytest.raises(Refused):
+        store.insert_contacts([{"email": "new@example.com"}, clash], T0)
+    assert store.count_contacts() == 1
+    assert store.find_contacts(emails=["new@example.com"]) == []
+
+
+def test_insert_contacts_clash_within_one_call_refused(store: Store) -> None:
+    with pytest.raises(Refused):
+        store.insert_contacts([{"email": "a@example.com"}, {"email": "A@example.com"}], T0)
+    assert store.count_contacts() == 0
+
+
+def test_insert_contacts_refused_inside_transaction_writes_nothing(store: Store) -> None:
+    store.insert_contacts([{"email": "ann@example.com"}], T0)
+    with store.transaction():
+        with pytest.raises(Refused):
+            store.insert_contacts([{"email": "new@example.com"}, {"email": "ann@example.com"}], T0)
+        store.set_user("ann", "flow-admin", T0)
+    assert store.users() == {"ann": "flow-admin"}
+    assert store.find_contacts(emails=["new@example.com"]) == []
+
+
+def test_update_contacts_replaces_fields(store: Store) -> None:
+    (cid,) = store.insert_contacts([{"email": "ann@example.com", "tags": ["a"]}], T0)
+    later = T0 + timedelta(hours=3)
+    store.update_contacts([(cid, {"email": "Ann@New.example", "country": "NO"})], later)
+    got = store.contact(cid)
+    assert got is not None
+    assert dict(got.data) == {"email": "Ann@New.example", "country": "NO"}
+    assert (got.created_at, got.updated_at) == (T0, later)
+    assert [c.cid for c in store.find_contacts(emails=["ann@new.example"])] == [cid]
+    assert store.find_contacts(emails=["ann@example.com"]) == []
+
+
+def test_update_contacts_clash_refused_writes_nothing(store: Store) -> None:
+    ann, bob = store.insert_contacts(
+        [{"email": "ann@example.com"}, {"email": "bob@example.com"}], T0
+    )
+    with pytest.raises(Refused):
+        store.update_contacts(
+            [(ann, {"email": "ann@example.com", "x": 1}), (bob, {"email": "ANN@example.com"})],
+            T0 + timedelta(hours=1),
+        )
+    got = store.contact(ann)
+    assert got is not None and (dict(got.data), got.updated_at) == (
+        {"email": "ann@example.com"},
+        T0,
+    )
+
+
+def test_update_contacts_refused_inside_transaction_writes_nothing(store: Store) -> None:
+    ann, bob = store.insert_contacts(
+        [{"email": "ann@example.com"}, {"email": "bob@example.com"}], T0
+    )
+    with store.transaction(), pytest.raises(Refused):
+        store.update_contacts(
+            [(ann, {"email": "ann@example.com", "x": 1}), (bob, {"email": "ann@example.com"})],
+            T0,
+        )
+    got = store.contact(ann)
+    assert got is not None and dict(got.data) == {"email": "ann@example.com"}
+
+
+# -- events ------------------------------------------------------------------------
+
+
+def test_add_events_counts_new_ones_and_ignores_known_ids(store: Store) -> None:
+    (cid,) = store.insert_contacts([{"email": "ann@example.com"}], T0)
+    first = [
+        NewEvent(cid, "tag_added", T0, {"tag": "a"}, id="e-1"),
+        NewEvent(cid, "tag_added", T0, {"tag": "a"}, id="e-1"),  # again within the call
+        NewEvent(cid, "page_visited", T0),
+        NewEvent(cid, "page_visited", T0),  # no id: both count
+    ]
+    assert store.add_events(first, T0) == 3
+    again = [NewEvent(cid, "tag_added", T0, id="e-1"), NewEvent(cid, "x", T0, id="e-2")]
+    assert store.add_events(again, T0) == 1
+    assert store.add_events([], T0) == 0
+    assert len(store.events_for(cid)) == 4
+
+
+def test_events_for_oldest_first(store: Store) -> None:
+    ann, bob = store.insert_contacts([{"email": "a@example.com"}, {"email": "b@example.com"}], T0)
+    late = datetime(2026, 3, 2, 12, 0, tzinfo=CET)
+    store.add_events(
+        [
+            NewEvent(ann, "second", late, {"k": [1, "two"]}, id="e-2"),
+            NewEvent(ann, "first", T0),
+            NewEvent(bob, "other", T0),
+            NewEvent(ann, "third", late),  # same instant: in the order received
+        ],
+        T0,
+    )
+    events = store.events_for(ann)
+    assert [e["type"] for e in events] == ["first", "second", "third"]
+    assert events[1] == {"id": "e-2", "type": "second", "at": late, "data": {"k": [1, "two"]}}
+    assert [e["type"] for e in store.events_for(ann, limit=2)] == ["first", "second"]
+    assert store.events_for(ann + bob + 100) == []
+
+
+# -- users and audit ---------------------------------------------------------------
+
+
+def test_users_set_and_change_role(store: Store) -> None:
+    assert store.users() == {}
+    assert store.set_user("bob", "content-editor", T0) is True
+    assert store.set_user("ann", "flow-admin", T0) is True
+    assert store.set_user("bob", "flow-admin", T0) is False
+    assert store.users() == {"ann": "flow-admin", "bob": "flow-admin"}
+
+
+def test_audit_log_newest_first(store: Store) -> None:
+    assert store.audit_log() == []
+    entries = [
+        AuditEntry(T0 + timedelta(hours=2), "ann", "apply", "flow/b", "version 1"),
+        AuditEntry(T0, "ann", "users add", "user/bob", "content-editor"),
+        AuditEntry(T0 + timedelta(hours=2), "bob", "activate", "flow/b"),
+    ]
+    for entry in entries:
+        store.log(entry)
+    assert store.audit_log() == [entries[2], entries[0], entries[1]]
+    assert store.audit_log(limit=1) == [entries[2]]
+
+
+def test_audit_log_since_is_inclusive(store: Store) -> None:
+    for hours in range(4):
+        store.log(AuditEntry(T0 + timedelta(hours=hours), "ann", "apply", f"flow/f{hours}"))
+    since = (T0 + timedelta(hours=2)).astimezone(CET)
+    assert [e.object for e in store.audit_log(since=since)] == ["flow/f3", "flow/f2"]
+    assert store.audit_log(since=T0 + timedelta(days=1)) == []
