@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench docs clean
+.PHONY: install services demo test lint typecheck bench docs clean
 
 install: $(STAMP)
 
@@ -24,7 +24,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+# Servers the tests use for real: PostgreSQL (the scale-out store) and a
+# headless Chromium (the HTML report); Debian's packages, installed when missing.
+services:
+	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-chromium.sh >/dev/null
+
+test: lint typecheck services
 	$(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)

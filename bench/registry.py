@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import daemon, intake, simulate, validate
+from bench import daemon, flow_report, http, intake, postgres, simulate, validate
 from bench.measure import Measurement, Settings
 
 Benchmark = Callable[[Settings], list[Measurement]]
@@ -14,4 +14,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "simulate": simulate.run,
     "intake": intake.run,
     "daemon": daemon.run,
+    "postgres": postgres.run,
+    "http": http.run,
+    "report": flow_report.run,
 }

@@ -63,8 +63,19 @@ FLOWCTL_NOW=2026-03-07T09:00:00+01:00 flowctl daemon --once 2>/dev/null
 flowctl history --contact ann@example.com
 flowctl contacts show ann@example.com
 
+step "Sunday: 60 prospects open the case study, 25 click its link"
+FLOWCTL_NOW=2026-03-08T10:00:00+01:00 flowctl event ingest demo/engagement.jsonl
+FLOWCTL_NOW=2026-03-08T10:00:00+01:00 flowctl daemon --once 2>/dev/null
+
 step "Ten days on: the nurture flow's e-mails are in the outbox"
 FLOWCTL_NOW=2026-03-12T09:00:00+01:00 flowctl daemon --once 2>/dev/null
 flowctl messages --flow lead-nurture --limit 5
 flowctl describe lead-nurture
+
+step "How lead-nurture performs: the report in the terminal, a page with charts, and a why"
+export FLOWCTL_NOW=2026-03-12T09:00:00+01:00
+flowctl report lead-nurture
+mkdir -p demo/out
+flowctl report lead-nurture --html demo/out/lead-nurture-report.html
+flowctl why lead-nurture --contact sara3@example.com
 rm -rf "$DEMO_DIR"

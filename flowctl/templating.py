@@ -8,7 +8,7 @@ beyond the data given, no file or network access.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 ROOTS = ("contact", "company", "trigger", "participant", "flow", "unsubscribe_url")
@@ -27,3 +27,9 @@ def environment() -> Any:
     from jinja2.sandbox import SandboxedEnvironment
 
     return SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
+
+
+@lru_cache(maxsize=1024)
+def compiled(template: str) -> Any:
+    """A template compiled once and kept: the daemon renders the same few thousands of times."""
+    return environment().from_string(template)

@@ -50,8 +50,11 @@ from flowctl.cli import (  # noqa: E402, F401
     authoring,
     intake,
     operating,
+    report,
     running,
+    serve,
     simulation,
+    store_cmd,
     views,
 )
 

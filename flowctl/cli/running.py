@@ -52,12 +52,20 @@ def daemon(
         Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.11
         typer.Option("--tick", help="How often to look for due work (default: [daemon] tick)."),
     ] = None,
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve HTTP too, as `flowctl serve` would (\\[http]).")
+    ] = False,
     store: StoreOpt = None,
     output: OutputOpt = TableFormat.table,
 ) -> int:
     """Run the flows: enter participants from events, run due steps, deliver messages."""
     from flowctl.daemon import Daemon, serve
+    from flowctl.daemon.effects import tracking
+    from flowctl.errors import UsageError
+    from flowctl.http.tracking import tracker_for
 
+    if http and once:
+        raise UsageError("--http serves beside the daemon's clock; it cannot go with --once")
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -65,14 +73,21 @@ def daemon(
     )
     config = load_config(ctx)
     every = _tick(tick) if tick else config.daemon.tick
-    with open_store(ctx, store) as st:
+    with open_store(ctx, store) as st, tracking(tracker_for(config)):
         runner = Daemon(st, config)
+        server = None
         try:
             if not once:
+                if http:
+                    from flowctl.http.server import beside
+
+                    server = beside(runner, config, st.url)
                 serve(runner, every, clock.now)
                 return 0
             stats = runner.run_once(clock.now())
         finally:
+            if server is not None:
+                server.stop()
             runner.close()
     if output == TableFormat.json:
         print_json(stats.to_dict())

@@ -125,7 +125,8 @@ def describe(
     output: Annotated[DataFormat, typer.Option("-o", "--output")] = DataFormat.text,
     store: StoreOpt = None,
 ) -> int:
-    """Overview of one flow: metadata, state, versions, triggers, participants, success rate."""
+    """Overview of one flow: metadata, state, versions, triggers, participants, success rate,
+    mailing stats."""
     from flowctl.operate.rights import VIEW, authorize
     from flowctl.operate.views import describe_flow
 
@@ -256,6 +257,14 @@ def _print_overview(data: Mapping[str, Any]) -> None:
         f"Participants: {data['participants']}, succeeded: {data['succeeded']}, "
         f"success rate: {_percent(data['success_rate'])}"
     )
+    if data["mailings"]:
+        out.print("\n[bold]Mailings[/bold]")
+        for name, m in data["mailings"].items():
+            out.print(
+                f"  - {escape(name)}: sent {m['sent']}, opened {m['opened']} "
+                f"({_percent(m['open_rate'])}), clicked {m['clicked']} "
+                f"({_percent(m['click_rate'])})"
+            )
     if data["content"]:
         out.print("\n[bold]Content[/bold]")
         for item in data["content"]:

@@ -6,19 +6,26 @@ the per-step and daily counters, the contact's changes, the emitted events
 (stored as ordinary events, so flows trigger flows), CRM objects, and
 messages rendered now (at queue time) into the outbox. ``start_flow`` and
 ``transfer_to`` become ``manual`` events aimed at the target flow, entered
-on the next round like a manual enrollment.
+on the next round like a manual enrollment. While :func:`tracking` is on,
+e-mails get tracked links, an open pixel and unsubscribe headers
+(:mod:`flowctl.http.tracking`) as they are rendered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flowctl.engine import FINAL_STATUSES, Effect, ParticipantState, Result
+from flowctl.engine import FINAL_STATUSES, SUCCEEDED, Effect, ParticipantState, Result
+from flowctl.http.tokens import OPEN, Tracked
 from flowctl.simulate.content import ContentIndex, render
 from flowctl.store.records import Batch, CrmObject, HistoryRow, NewEvent, NewMessage
 from flowctl.timeutil import isoformat
+
+if TYPE_CHECKING:
+    from flowctl.http.tracking import Tracker
 
 CRM_KINDS = frozenset(
     {
@@ -35,6 +42,20 @@ CRM_KINDS = frozenset(
 
 ENTRY_REQUEST = "manual"
 """The event type of an entry not made by a trigger; ``data.flow`` names the flow."""
+
+_tracker: Tracker | None = None
+"""Rewrites e-mails as they are rendered; set by :func:`tracking` (``[http] base_url``)."""
+
+
+@contextmanager
+def tracking(tracker: Tracker | None) -> Iterator[None]:
+    """Render e-mails through ``tracker`` while inside (None: as written, untracked)."""
+    global _tracker
+    previous, _tracker = _tracker, tracker
+    try:
+        yield
+    finally:
+        _tracker = previous
 
 
 def absorb(
@@ -53,7 +74,10 @@ def absorb(
         batch.count(batch.daily_counts, (flow, day, "entered"))
     if state.succeeded_at is not None and (before is None or before.succeeded_at is None):
         batch.count(batch.daily_counts, (flow, day, "succeeded"))
-    if state.status in FINAL_STATUSES and (before is None or before.status not in FINAL_STATUSES):
+    ended = state.status in FINAL_STATUSES and (
+        before is None or before.status not in FINAL_STATUSES
+    )
+    if ended and state.status != SUCCEEDED:  # a success is counted once, above
         batch.count(batch.daily_counts, (flow, day, state.status))
     for entry in result.history:
         batch.history.append(
@@ -69,7 +93,7 @@ def absorb(
                 entry.detail,
             )
         )
-        batch.count(batch.step_counts, (flow, entry.step or "-", entry.outcome))
+        batch.count(batch.step_counts, (flow, day, entry.step or "-", entry.outcome))
     for event in result.emitted:
         batch.events.append(NewEvent(cid, event.type, event.at, dict(event.data)))
     variables = {
@@ -170,6 +194,9 @@ def _message(
         )
     keys = ("from", "subject", "text", "html") if email else ("text",)
     payload = {k: render(spec[k], variables) for k in keys if k in spec}
+    if email and _tracker is not None:
+        mail = Tracked(OPEN, effect.key, cid, name, state.flow, effect.step or "-")
+        payload = _tracker.track(payload, mail, links=spec.get("tracking") is not False)
     return NewMessage(
         effect.key,
         state.flow,

@@ -22,7 +22,7 @@ from flowctl.config import Config
 from flowctl.daemon.worker import MAX_PASSES, Stats, Worker
 from flowctl.engine import compile_flow
 from flowctl.store import FLOW, Store
-from flowctl.store.records import FAILED, QUEUED, SENT
+from flowctl.store.records import FAILED, QUEUED, SENT, OutMessage
 
 log = logging.getLogger("flowctl.daemon")
 
@@ -65,34 +65,34 @@ class Daemon:
             if not claimed:
                 break
             for message in claimed:
-                transport = self.transports.get(message.channel)
-                try:
-                    if transport is None:
-                        raise DeliveryError(f"no transport for channel {message.channel}", True)
-                    if not message.to:
-                        raise DeliveryError("the contact has no address for this channel", True)
-                    transport.send(message)
-                except DeliveryError as exc:
-                    tries = message.attempts + 1
-                    if exc.permanent or tries >= attempts:
-                        self.store.finish_message(message.id, FAILED, at=now, error=exc.reason)
-                        stats.failed += 1
-                    else:
-                        self.store.finish_message(
-                            message.id,
-                            QUEUED,
-                            at=now,
-                            error=exc.reason,
-                            next_at=now + backoff(tries, base),
-                        )
-                    continue
-                self.store.finish_message(message.id, SENT, at=now)
-                stats.delivered += 1
+                # Recorded one by one: a crash re-sends at most the message in flight.
+                status, error, retry_at = self._send(message, now, attempts, base)
+                self.store.finish_message(message.id, status, at=now, error=error, next_at=retry_at)
+                stats.delivered += status == SENT
+                stats.failed += status == FAILED
             if len(claimed) < self.worker.batch_size:
                 break
         if stats.delivered or stats.failed:
             log.info("delivery sent=%d failed=%d", stats.delivered, stats.failed)
         return stats
+
+    def _send(
+        self, message: OutMessage, now: datetime, attempts: int, base: timedelta
+    ) -> tuple[str, str | None, datetime | None]:
+        """Hand one message to its transport: (status, error, retry at)."""
+        transport = self.transports.get(message.channel)
+        try:
+            if transport is None:
+                raise DeliveryError(f"no transport for channel {message.channel}", True)
+            if not message.to:
+                raise DeliveryError("the contact has no address for this channel", True)
+            transport.send(message)
+        except DeliveryError as exc:
+            tries = message.attempts + 1
+            if exc.permanent or tries >= attempts:
+                return FAILED, exc.reason, None
+            return QUEUED, exc.reason, now + backoff(tries, base)
+        return SENT, None, None
 
     def purge(self, now: datetime) -> int:
         """Delete step history past each flow's ``history_retention`` and old processed events."""

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import partial
 
 from flowctl.daemon.effects import ENTRY_REQUEST, absorb
 from flowctl.engine import (
+    WAITING,
     Context,
     Event,
     ParticipantState,
@@ -40,6 +41,9 @@ log = logging.getLogger("flowctl.daemon")
 
 MAX_PASSES = 100
 """Passes ``--once`` makes at one instant; each handles what the previous one caused."""
+
+ENGAGEMENT = {"email_opened": "opened", "email_link_clicked": "clicked"}
+"""Events counted per flow as daily metrics ``opened:MAILING`` / ``clicked:MAILING``."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -83,7 +87,7 @@ class Worker:
     def run_pass(self, now: datetime) -> Stats:
         """Handle held events, new events and due participants at ``now``."""
         stats = Stats()
-        flows = {f.name: f for f in self.store.flows()}
+        flows = {f.name: f for f in self.store.flows(counts=False)}
         docs = self.store.documents()
         content = ContentIndex.from_documents(d.document for d in docs if d.kind in CONTENT_KINDS)
         for flow in flows.values():
@@ -115,7 +119,13 @@ class Worker:
                 events = self.store.deferred_events(held_for, self.batch_size)
             if not events:
                 return 0
-            work = _Work(self, now, content, {e.cid for e in events})
+            reacting = reacting_types(
+                p
+                for f in flows.values()
+                if f.state in (ACTIVE, PAUSED)
+                and (p := self.program(f.name, f.version)) is not None
+            )
+            work = _Work(self, now, content, {e.cid for e in events}, events, reacting)
             for event in events:
                 work.event(event, flows, held_for)
             self.store.commit_batch(work.batch, now)
@@ -132,7 +142,7 @@ class Worker:
             fresh = [(cid, s) for cid, s in due if s.id not in seen]
             if not fresh:
                 return 0
-            work = _Work(self, now, content, {cid for cid, _ in fresh})
+            work = _Work(self, now, content, {cid for cid, _ in fresh}, due=fresh)
             for cid, state in fresh:
                 seen.add(state.id)
                 work.advance(cid, state, new=False)
@@ -150,18 +160,48 @@ class Worker:
 
 
 class _Work:
-    """One batch: what it read up front, and the :class:`Batch` it writes."""
+    """One batch: what it read up front, and the :class:`Batch` it writes.
 
-    def __init__(self, worker: Worker, now: datetime, content: ContentIndex, cids: set[int]):
+    Contacts, their events and the messages sent to them are read only for
+    contacts something may happen to: those with a live participation, or
+    whose event a flow (active or paused) has a trigger for.
+    """
+
+    def __init__(
+        self,
+        worker: Worker,
+        now: datetime,
+        content: ContentIndex,
+        cids: set[int],
+        events: Sequence[StoredEvent] = (),
+        reacting: frozenset[str] | None = None,
+        due: Sequence[tuple[int, ParticipantState]] = (),
+    ):
         store = worker.store
         self.worker = worker
         self.now = now
         self.content = content
-        self.contacts = {cid: row.data for cid, row in store.contacts_by_cid(cids).items()}
-        self.parts = store.participations(cids)
-        self.seen = store.contact_events(cids, _EPOCH)
-        self.sent = store.sent_messages(cids)
+        if due:  # a due participant needs only its own state
+            self.parts: dict[int, list[ParticipantState]] = {}
+            for cid, state in due:
+                self.parts.setdefault(cid, []).append(state)
+        else:
+            self.parts = store.participations(cids)
+        live = {cid for cid, parts in self.parts.items() if any(p.live for p in parts)}
+        if events:
+            wanted = {e.cid for e in events if reacting is None or e.type in reacting} | live
+        else:
+            wanted = set(cids)
+        since = min(
+            [p.since for cid in wanted for p in self.parts.get(cid, ())]
+            + [e.occurred_at for e in events if e.cid in wanted],
+            default=now,
+        )
+        self.contacts = {cid: row.data for cid, row in store.contacts_by_cid(wanted).items()}
+        self.seen = store.contact_events(wanted, since)
+        self.sent = store.sent_messages(wanted)
         self.batch = Batch()
+        self.engaged: set[tuple[int, str]] = set()
         self.entered = 0
         self.steps = 0
 
@@ -179,8 +219,33 @@ class _Work:
                 self._offer(cid, event, stored.seq, flow, direct=target is not None)
         if held_for is None:
             self.batch.processed.append(stored.seq)
+            if stored.type in ENGAGEMENT and cid in self.contacts:
+                self._engagement(stored)
         else:
             self.batch.released.append((held_for, stored.seq))
+
+    def _engagement(self, stored: StoredEvent) -> None:
+        """Count a contact's first open (click) of a mailing for each flow whose
+        participation of that contact ran a step sending it (for ``flowctl report``)."""
+        mailing, cid, kind = stored.data.get("mailing"), stored.cid, stored.type
+        metric = f"{ENGAGEMENT[kind]}:{mailing}"
+        earlier = any(
+            e.type == kind and e.data.get("mailing") == mailing and e.at < stored.occurred_at
+            for e in self.seen.get(cid, ())
+        )
+        if not mailing or earlier or (cid, metric) in self.engaged:
+            return
+        self.engaged.add((cid, metric))
+        day = stored.occurred_at.date().isoformat()
+        flows = set()
+        for p in self.parts.get(cid, ()):
+            program = self.worker.program(p.flow, p.version)
+            steps = program.steps.values() if program else ()
+            sent = [s.id for s in steps if getattr(s, "params", {}).get("mailing") == mailing]
+            if any(sid in p.visits for sid in sent):
+                flows.add(p.flow)
+        for flow in sorted(flows):
+            self.batch.count(self.batch.daily_counts, (flow, day, metric))
 
     def _offer(self, cid: int, event: Event, seq: int, flow: FlowRow, *, direct: bool) -> None:
         program = self.worker.program(flow.name, flow.version)
@@ -195,7 +260,8 @@ class _Work:
         if flow.state not in (ACTIVE, DEACTIVATED):
             return
         for state in live:
-            self.advance(cid, state, new=False)
+            if _wakes(program, state):
+                self.advance(cid, state, new=False)
         if flow.state != ACTIVE:
             return
         decision = consider_entry(
@@ -227,6 +293,8 @@ class _Work:
         )
         events = self.seen.setdefault(cid, [])
         result = advance(program, state, contact, events, self.now, context)
+        if not new and result.state == state and not (result.history or result.effects):
+            return  # woken for nothing: no write
         absorb(self.batch, cid, None if new else state, result, self.content, self.now)
         if new:
             self.batch.entered.append((cid, result.state))
@@ -267,3 +335,25 @@ class _Work:
             len(self.batch.events),
             (time.perf_counter() - started) * 1000,
         )
+
+
+_PLAIN_WAITS = frozenset({"delay", "send_window", "frequency_cap"})
+
+
+def _wakes(program: Program, state: ParticipantState) -> bool:
+    """Whether an event can change anything for a participant before its due time:
+    it waits for a condition, or the flow has success criteria or ``exit_when``."""
+    if state.status != WAITING or state.hold not in _PLAIN_WAITS:
+        return True
+    return program.success is not None or program.exit_when is not None
+
+
+def reacting_types(programs: Iterable[Program]) -> frozenset[str]:
+    """The event types a trigger of these flows reacts to (custom events by name too)."""
+    types = {ENTRY_REQUEST, *ENGAGEMENT}
+    for program in programs:
+        for trigger in program.triggers:
+            types.add(trigger.type)
+            if trigger.type == "event" and "name" in trigger.params:
+                types.add(str(trigger.params["name"]))
+    return frozenset(types)

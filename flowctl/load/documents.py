@@ -155,6 +155,8 @@ def load_source(source: Source) -> tuple[list[Document], list[LoadFailure]]:
         failures.append(LoadFailure(source, f"YAML error: {exc}"))
     except RecursionError:
         failures.append(LoadFailure(source, "the YAML nests too deeply to be a flowctl document"))
+    except (ValueError, TypeError, OverflowError) as exc:  # a scalar the parser cannot convert
+        failures.append(LoadFailure(source, f"a YAML value cannot be read: {exc}"))
     if not docs and not failures:
         failures.append(
             LoadFailure(

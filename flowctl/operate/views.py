@@ -13,9 +13,9 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from flowctl.engine import STATUSES
 from flowctl.errors import InvalidValue, NotFound, UsageError
 from flowctl.operate.rights import MANAGE_USERS, ROLES, audit, authorize
+from flowctl.report import build_report, report_json
 from flowctl.store import ACTIVE, CONTENT_KINDS, FLOW, FLOW_STATES, AuditEntry, FlowRow, Store
 from flowctl.timeutil import isoformat, parse_duration, parse_instant
 
@@ -98,6 +98,9 @@ def flow_json(row: FlowRow) -> dict[str, Any]:
 def describe_flow(store: Store, name: str, now: datetime) -> dict[str, Any]:
     """The overview ``describe`` shows, as JSON-ready data; marks the flow shown at ``now``.
 
+    Participants, statuses, success rate and mailing stats are the all-time
+    figures of ``flowctl report`` (:func:`~flowctl.report.build_report`).
+
     Raises :class:`NotFound`, with close names as the hint, for an unknown flow.
     """
     row = store.flow(name)
@@ -107,7 +110,7 @@ def describe_flow(store: Store, name: str, now: datetime) -> dict[str, Any]:
     meta = doc.metadata
     spec = doc.document.get("spec")
     spec = spec if isinstance(spec, Mapping) else {}
-    counts = store.participant_counts(name)
+    figures = build_report(store, name, now=now)
     versions = store.versions(FLOW, name)
     store.mark_shown(name, now)
     return {
@@ -137,10 +140,11 @@ def describe_flow(store: Store, name: str, now: datetime) -> dict[str, Any]:
             for a in store.activations(name)
         ],
         "triggers": list(spec.get("triggers") or []),
-        "statuses": {status: counts.get(status, 0) for status in STATUSES},
-        "participants": row.participants,
-        "succeeded": row.succeeded,
-        "success_rate": row.success_rate,
+        "statuses": dict(figures.statuses),
+        "participants": figures.participants,
+        "succeeded": figures.succeeded,
+        "success_rate": figures.success_rate,
+        "mailings": report_json(figures)["mailings"],
         "content": [
             {"name": ref, "kind": kind, "applied": store.document(kind, ref) is not None}
             for kind, ref in content_refs(spec.get("steps"))

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowctl.templating import environment, is_template
+from flowctl.templating import compiled, is_template
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,6 @@ def render(template: Any, variables: Mapping[str, Any]) -> Any:
     if not is_template(template):
         return template
     try:
-        return environment().from_string(template).render(**variables)
+        return compiled(template).render(**variables)
     except Exception as exc:  # a template error is data in a simulation, not a crash
         return f"<template error: {exc}>"

@@ -67,10 +67,14 @@ def open_store(url: str | None = None, *, create: bool = True) -> Store:
     """
     url = store_url(url)
     if url.startswith(("postgresql://", "postgres://")):
-        raise UsageError(
-            "PostgreSQL stores are not supported by this version of flowctl",
-            hint="use a SQLite file: --store flowctl.db",
-        )
+        try:  # psycopg loads only for PostgreSQL
+            from flowctl.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise UsageError(
+                f"PostgreSQL stores need the psycopg package ({exc})",
+                hint="pip install 'psycopg[binary]>=3.2'",
+            ) from exc
+        return PostgresStore(url)
     path = url.removeprefix("sqlite://") if url.startswith("sqlite:///") else url
     if "://" in path:
         raise UsageError(

@@ -103,8 +103,12 @@ class Store(RuntimeStore):
     # -- flow state -----------------------------------------------------
 
     @abstractmethod
-    def flows(self) -> list[FlowRow]:
-        """Every flow's head with participant and success counts, ordered by name."""
+    def flows(self, *, counts: bool = True) -> list[FlowRow]:
+        """Every flow's head with participant and success counts, ordered by name.
+
+        ``counts=False`` leaves the counts at zero, for callers that need only
+        names, states and versions (the daemon, every pass).
+        """
 
     @abstractmethod
     def flow(self, name: str) -> FlowRow | None:
@@ -137,6 +141,30 @@ class Store(RuntimeStore):
 
         E-mail matching ignores case. Order is unspecified; empty when none match.
         """
+
+    def contact_keys(
+        self, ids: Iterable[str] = (), emails: Iterable[str] = ()
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """The keys alone of the contacts :meth:`find_contacts` would return, without their fields.
+
+        Returns ``(by_id, by_email)``: each of ``ids`` that a contact holds →
+        that contact's ``cid``, and each of ``emails`` a contact holds, lower-cased
+        → its ``cid`` (matching ignores case, as in :meth:`find_contacts`).
+        Values not found are left out; both dicts are empty when none match.
+        Read-only and atomic (one snapshot). A backend reads this from its key
+        indexes alone; this default goes through :meth:`find_contacts`.
+        """
+        wanted_ids = set(ids)
+        wanted_emails = {e.lower() for e in emails}
+        by_id: dict[str, int] = {}
+        by_email: dict[str, int] = {}
+        for row in self.find_contacts(wanted_ids, wanted_emails):
+            cid, email = row.data.get("id"), row.data.get("email")
+            if cid not in (None, "") and str(cid) in wanted_ids:
+                by_id[str(cid)] = row.cid
+            if email not in (None, "") and str(email).strip().lower() in wanted_emails:
+                by_email[str(email).strip().lower()] = row.cid
+        return by_id, by_email
 
     @abstractmethod
     def contact(self, cid: int) -> ContactRow | None:
@@ -171,6 +199,17 @@ class Store(RuntimeStore):
         An event whose ``id`` is already stored is ignored (idempotent
         delivery), also within the same call.
         """
+
+    def add_events_for(self, cids: Sequence[int], type: str, at: datetime) -> int:
+        """Record one event of ``type`` for each contact of ``cids``, in that order.
+
+        Each occurred and was received at ``at``, has empty data and no id
+        (``contact_created`` for contacts just inserted, say): what
+        :meth:`add_events` records for ``NewEvent(cid, type, at)``, without
+        building those. Atomic; returns how many were recorded (0 when
+        ``cids`` is empty).
+        """
+        return self.add_events([NewEvent(cid, type, at) for cid in cids], at)
 
     @abstractmethod
     def known_event_ids(self, ids: Iterable[str]) -> set[str]:

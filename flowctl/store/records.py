@@ -220,7 +220,7 @@ class Batch:
 
     ``entered`` are new participants ``(cid, state)``; ``advanced`` existing
     ones written back; ``step_counts`` add to the per-step counters
-    ``(flow, step, outcome) → n`` and ``daily_counts`` to ``(flow, day,
+    ``(flow, day, step, outcome) → n`` and ``daily_counts`` to ``(flow, day,
     metric) → n``; ``processed`` are event ``seq``\\ s now handled;
     ``deferred`` ``(flow, seq)`` pairs are events kept for a paused flow and
     ``released`` those handled after its resume.
@@ -229,7 +229,7 @@ class Batch:
     entered: list[tuple[int, ParticipantState]] = field(default_factory=list)
     advanced: list[ParticipantState] = field(default_factory=list)
     history: list[HistoryRow] = field(default_factory=list)
-    step_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    step_counts: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
     daily_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
     messages: list[NewMessage] = field(default_factory=list)
     contacts: dict[int, Mapping[str, Any]] = field(default_factory=dict)
@@ -239,7 +239,7 @@ class Batch:
     deferred: list[tuple[str, int]] = field(default_factory=list)
     released: list[tuple[str, int]] = field(default_factory=list)
 
-    def count(self, table: dict[tuple[str, str, str], int], key: tuple[str, str, str]) -> None:
+    def count(self, table: dict[Any, int], key: tuple[str, ...]) -> None:
         table[key] = table.get(key, 0) + 1
 
     def __bool__(self) -> bool:

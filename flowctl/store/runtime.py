@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flowctl.engine.state import Event, ParticipantState
@@ -109,6 +109,18 @@ class RuntimeStore(ABC):
         ``state`` (a ParticipantState), ``contact`` (fields), ``last_mailing``,
         ``last_mailing_date``, ``last_mailing_status``."""
 
+    def live_step_counts(self, flow: str) -> dict[str, int]:
+        """How many ``active`` and ``waiting`` participants of the flow are at each step.
+
+        Backends answer it with one grouped query; this default counts
+        :meth:`~flowctl.store.base.Store.live_participants`.
+        """
+        counts: dict[str, int] = {}
+        for state in self.live_participants(flow):  # type: ignore[attr-defined]
+            if state.step:
+                counts[state.step] = counts.get(state.step, 0) + 1
+        return counts
+
     @abstractmethod
     def history(
         self, *, cid: int | None = None, flow: str | None = None, limit: int = 1000
@@ -116,8 +128,11 @@ class RuntimeStore(ABC):
         """The step log of a contact or a flow, newest first."""
 
     @abstractmethod
-    def step_counts(self, flow: str) -> dict[tuple[str, str], int]:
-        """The flow's per-step counters: ``(step, outcome) → n`` (kept through purges)."""
+    def step_counts(
+        self, flow: str, *, since: date | None = None, until: date | None = None
+    ) -> dict[tuple[str, str], int]:
+        """The flow's per-step counters ``(step, outcome) → n`` summed over the days
+        from ``since`` to ``until`` (both included; all days when None). Kept through purges."""
 
     @abstractmethod
     def daily_counts(self, flow: str) -> dict[tuple[str, str], int]:

@@ -21,10 +21,13 @@ from sqlite_utils import Database
 from flowctl.engine.state import ParticipantState
 from flowctl.errors import FlowctlError, InputError, Refused, UsageError
 from flowctl.store import sqlite_schema
-from flowctl.store.base import Store, iter_batches
+from flowctl.store.base import Store
 from flowctl.store.codec import (
+    contact_id,
     contact_row,
     dumps,
+    dumps_each,
+    email_key,
     instant,
     instant_or_none,
     participant,
@@ -48,7 +51,13 @@ from flowctl.store.sqlite_runtime import SqliteRuntime
 BUSY_TIMEOUT_MS = 60_000
 """How long a writer waits for another one before giving up."""
 
-_IN_LIMIT = 500  # parameters per IN (...) query, well under SQLite's limit
+_IN_JSON = "SELECT {what} FROM contacts WHERE {column} IN (SELECT value FROM json_each(?))"
+"""Rows whose ``column`` is among the values of a JSON list: one statement for any number."""
+_UPDATE = "UPDATE contacts SET data = ?1, updated_at = ?2, id = ?4, email = ?5 WHERE cid = ?3"
+_UPDATE_SAME_KEYS = (
+    "UPDATE contacts SET data = ?1, updated_at = ?2 WHERE cid = ?3 AND id IS ?4 AND email IS ?5"
+)
+_UPDATE_OTHER_KEYS = _UPDATE + " AND (id IS NOT ?4 OR email IS NOT ?5)"
 
 
 class SqliteStore(SqliteRuntime, Store):
@@ -105,6 +114,13 @@ class SqliteStore(SqliteRuntime, Store):
 
     def _q(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
         return self._conn.execute(sql, params).fetchall()
+
+    def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Like :meth:`_q` but plain tuples: cheaper when there are many rows."""
+        cursor = self._conn.cursor()
+        cursor.row_factory = None
+        rows: list[tuple[Any, ...]] = cursor.execute(sql, params).fetchall()
+        return rows
 
     # -- flows and content ----------------------------------------------
 
@@ -188,18 +204,22 @@ class SqliteStore(SqliteRuntime, Store):
 
     # -- flow state -----------------------------------------------------
 
-    _FLOWS = (
+    _HEADS = (
         "SELECT h.name, h.version, h.state, h.created_at, h.updated_at, h.shown_at,"
         " v.document, (SELECT started_at FROM activations a WHERE a.flow = h.name"
         "   AND a.ended_at IS NULL ORDER BY started_at DESC LIMIT 1) AS activated_at,"
+    )
+    _COUNTS = (
         " (SELECT count(*) FROM participants p WHERE p.flow = h.name) AS participants,"
         " (SELECT count(*) FROM participants p WHERE p.flow = h.name"
         "   AND p.succeeded_at IS NOT NULL) AS succeeded"
-        " FROM heads h JOIN versions v USING (kind, name, version) WHERE h.kind = 'Flow'"
     )
+    _FROM = " FROM heads h JOIN versions v USING (kind, name, version) WHERE h.kind = 'Flow'"
+    _FLOWS = _HEADS + _COUNTS + _FROM
 
-    def flows(self) -> list[FlowRow]:
-        return [_flow(r) for r in self._q(self._FLOWS + " ORDER BY h.name")]
+    def flows(self, *, counts: bool = True) -> list[FlowRow]:
+        columns = self._COUNTS if counts else " 0 AS participants, 0 AS succeeded"
+        return [_flow(r) for r in self._q(self._HEADS + columns + self._FROM + " ORDER BY h.name")]
 
     def flow(self, name: str) -> FlowRow | None:
         rows = self._q(self._FLOWS + " AND h.name = ?", (name,))
@@ -247,11 +267,20 @@ class SqliteStore(SqliteRuntime, Store):
     ) -> list[ContactRow]:
         found: dict[int, ContactRow] = {}
         for column, values in (("id", list(ids)), ("email", [e.lower() for e in emails])):
-            for batch in iter_batches(dict.fromkeys(values), _IN_LIMIT):
-                marks = ",".join("?" * len(batch))
-                for row in self._q(f"SELECT * FROM contacts WHERE {column} IN ({marks})", batch):
+            if values:
+                for row in self._q(_IN_JSON.format(what="*", column=column), (_list(values),)):
                     found[row["cid"]] = contact_row(row)
         return list(found.values())
+
+    def contact_keys(
+        self, ids: Iterable[str] = (), emails: Iterable[str] = ()
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        # Each read from its own index alone (the index holds the key and cid).
+        found: list[dict[str, int]] = []
+        for column, values in (("id", list(ids)), ("email", [e.lower() for e in emails])):
+            sql = _IN_JSON.format(what=f"{column}, cid", column=column)
+            found.append(dict(self._tuples(sql, (_list(values),))) if values else {})
+        return found[0], found[1]
 
     def contact(self, cid: int) -> ContactRow | None:
         rows = self._q("SELECT * FROM contacts WHERE cid = ?", (cid,))
@@ -266,6 +295,7 @@ class SqliteStore(SqliteRuntime, Store):
 
     def insert_contacts(self, rows: Sequence[Mapping[str, Any]], at: datetime) -> list[int]:
         now = ts(at)
+        texts = dumps_each(rows)
         with self.transaction():
             start = self._q("SELECT coalesce(max(cid), 0) FROM contacts")[0][0]
             cids = list(range(start + 1, start + 1 + len(rows)))
@@ -273,8 +303,8 @@ class SqliteStore(SqliteRuntime, Store):
                 self._conn.executemany(
                     "INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?)",
                     [
-                        (cid, _id(row), _email(row), dumps(row), now, now)
-                        for cid, row in zip(cids, rows, strict=True)
+                        (cid, contact_id(row), email_key(row), text, now, now)
+                        for cid, row, text in zip(cids, rows, texts, strict=True)
                     ],
                 )
             except sqlite3.IntegrityError as exc:
@@ -283,35 +313,65 @@ class SqliteStore(SqliteRuntime, Store):
 
     def update_contacts(self, rows: Sequence[tuple[int, Mapping[str, Any]]], at: datetime) -> None:
         now = ts(at)
+        texts = dumps_each([data for _, data in rows])
+        params = [
+            (text, now, cid, contact_id(data), email_key(data))
+            for (cid, data), text in zip(rows, texts, strict=True)
+        ]
+        # Most changes keep the keys: writing those rows first, without naming the
+        # key columns, spares rewriting both unique indexes; then the others.
+        # (A contact given twice is written in order, as given.)
+        once = len({cid for cid, _ in rows}) == len(rows)
+        steps = (_UPDATE_SAME_KEYS, _UPDATE_OTHER_KEYS) if once else (_UPDATE,)
         with self.transaction():
             try:
-                self._conn.executemany(
-                    "UPDATE contacts SET id = ?, email = ?, data = ?, updated_at = ? WHERE cid = ?",
-                    [(_id(data), _email(data), dumps(data), now, cid) for cid, data in rows],
-                )
+                for sql in steps:
+                    self._conn.executemany(sql, params)
             except sqlite3.IntegrityError as exc:
                 raise Refused(f"a contact with that id or e-mail exists already ({exc})") from exc
 
     # -- events ---------------------------------------------------------
 
     def add_events(self, events: Sequence[NewEvent], at: datetime) -> int:
+        if not events:
+            return 0
         received = ts(at)
+        texts = dumps_each([e.data for e in events])
+        stamps: dict[datetime, str] = {}  # a batch's events share few instants
+        rows = []
+        for e, text in zip(events, texts, strict=True):
+            when = e.occurred_at
+            stamp = stamps.get(when)
+            if stamp is None:
+                stamp = stamps[when] = ts(when)
+            rows.append((e.id, e.cid, e.type, stamp, received, text))
         with self.transaction():
             before = self._conn.total_changes
             self._conn.executemany(
                 "INSERT OR IGNORE INTO events (id, cid, type, occurred_at, received_at, data)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                [(e.id, e.cid, e.type, ts(e.occurred_at), received, dumps(e.data)) for e in events],
+                rows,
             )
             return self._conn.total_changes - before
 
+    def add_events_for(self, cids: Sequence[int], type: str, at: datetime) -> int:
+        if not cids:
+            return 0
+        stamp = ts(at)
+        with self.transaction():
+            cursor = self._conn.execute(
+                "INSERT INTO events (cid, type, occurred_at, received_at, data)"
+                " SELECT value, ?, ?, ?, '{}' FROM json_each(?) ORDER BY key",
+                (type, stamp, stamp, json.dumps(list(cids))),
+            )
+            return cursor.rowcount
+
     def known_event_ids(self, ids: Iterable[str]) -> set[str]:
-        known: set[str] = set()
-        for batch in iter_batches(dict.fromkeys(ids), _IN_LIMIT):
-            marks = ",".join("?" * len(batch))
-            rows = self._q(f"SELECT id FROM events WHERE id IN ({marks})", batch)
-            known.update(r[0] for r in rows)
-        return known
+        values = list(ids)
+        if not values:
+            return set()
+        sql = "SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))"
+        return {r[0] for r in self._tuples(sql, (_list(values),))}
 
     def events_for(self, cid: int, *, limit: int = 1000) -> list[Mapping[str, Any]]:
         rows = self._q(
@@ -413,6 +473,7 @@ def _connect(path: str) -> sqlite3.Connection:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: bulk intake rewrites index pages
     except sqlite3.DatabaseError as exc:
         raise _open_error(path, exc) from exc
     return conn
@@ -484,14 +545,9 @@ def _version(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def _id(row: Mapping[str, Any]) -> str | None:
-    value = row.get("id")
-    return None if value in (None, "") else str(value)
-
-
-def _email(row: Mapping[str, Any]) -> str | None:
-    value = row.get("email")
-    return None if value in (None, "") else str(value).strip().lower()
+def _list(values: list[Any]) -> str:
+    """A JSON list for ``json_each(?)`` (text as is: no escapes to undo)."""
+    return json.dumps(values, ensure_ascii=False)
 
 
 def _document(row: sqlite3.Row) -> StoredDocument:

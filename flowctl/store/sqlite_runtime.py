@@ -11,12 +11,21 @@ import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flowctl.engine.state import Event, ParticipantState
 from flowctl.store.base import iter_batches
-from flowctl.store.codec import dumps, instant, instant_or_none, participant, ts, ts_or_none
+from flowctl.store.codec import (
+    contact_id,
+    dumps,
+    email_key,
+    instant,
+    instant_or_none,
+    participant,
+    ts,
+    ts_or_none,
+)
 from flowctl.store.records import (
     Batch,
     ContactRow,
@@ -77,8 +86,10 @@ class SqliteRuntime:
             (*names, limit),
         )
         waiting = self._q(
-            f"SELECT * FROM participants WHERE due <= ? AND flow IN ({marks})"
-            " AND status = 'waiting' ORDER BY due LIMIT ?",
+            # The partial due index, never the (flow, status) one: with a million
+            # waiting rows that one makes SQLite sort them all.
+            f"SELECT * FROM participants INDEXED BY participants_due WHERE status = 'waiting'"
+            f" AND due <= ? AND flow IN ({marks}) ORDER BY due LIMIT ?",
             (ts(now), *names, limit - len(active)),
         )
         return [(r["cid"], participant(r)) for r in (*active, *waiting)]
@@ -145,15 +156,16 @@ class SqliteRuntime:
                     for h in batch.history
                 ],
             )
-            for table, counts in (
-                ("step_counts", batch.step_counts),
-                ("daily_counts", batch.daily_counts),
-            ):
-                c.executemany(
-                    f"INSERT INTO {table} VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT DO UPDATE SET n = n + excluded.n",
-                    [(*key, n) for key, n in counts.items()],
-                )
+            c.executemany(
+                "INSERT INTO step_counts VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT DO UPDATE SET n = n + excluded.n",
+                [(*key, n) for key, n in batch.step_counts.items()],
+            )
+            c.executemany(
+                "INSERT INTO daily_counts VALUES (?, ?, ?, ?)"
+                " ON CONFLICT DO UPDATE SET n = n + excluded.n",
+                [(*key, n) for key, n in batch.daily_counts.items()],
+            )
             c.executemany(
                 "INSERT OR IGNORE INTO outbox (key, flow, step, participant, cid, channel, content,"
                 " recipient, payload, status, attempts, queued_at, next_at)"
@@ -177,8 +189,11 @@ class SqliteRuntime:
                 ],
             )
             c.executemany(
-                "UPDATE contacts SET data = ?, updated_at = ? WHERE cid = ?",
-                [(dumps(data), now, cid) for cid, data in batch.contacts.items()],
+                "UPDATE contacts SET id = ?, email = ?, data = ?, updated_at = ? WHERE cid = ?",
+                [
+                    (contact_id(data), email_key(data), dumps(data), now, cid)
+                    for cid, data in batch.contacts.items()
+                ],
             )
             c.executemany(
                 "INSERT OR IGNORE INTO events (id, cid, type, occurred_at, received_at, data)"
@@ -283,6 +298,14 @@ class SqliteRuntime:
             )
         return out
 
+    def live_step_counts(self, flow: str) -> dict[str, int]:
+        rows = self._q(
+            "SELECT step, count(*) FROM participants WHERE flow = ?"
+            " AND status IN ('active', 'waiting') AND step IS NOT NULL GROUP BY step",
+            (flow,),
+        )
+        return {r[0]: r[1] for r in rows}
+
     def history(
         self, *, cid: int | None = None, flow: str | None = None, limit: int = 1000
     ) -> list[HistoryRow]:
@@ -306,8 +329,14 @@ class SqliteRuntime:
             for r in rows
         ]
 
-    def step_counts(self, flow: str) -> dict[tuple[str, str], int]:
-        rows = self._q("SELECT step, outcome, n FROM step_counts WHERE flow = ?", (flow,))
+    def step_counts(
+        self, flow: str, *, since: date | None = None, until: date | None = None
+    ) -> dict[tuple[str, str], int]:
+        rows = self._q(
+            "SELECT step, outcome, sum(n) FROM step_counts WHERE flow = ? AND day >= ?"
+            " AND day <= ? GROUP BY step, outcome",
+            (flow, since.isoformat() if since else "", until.isoformat() if until else "9999"),
+        )
         return {(r[0], r[1]): r[2] for r in rows}
 
     def daily_counts(self, flow: str) -> dict[tuple[str, str], int]:

@@ -96,9 +96,12 @@ def _v1(db: Database) -> None:
         pk="id",
         not_null={"flow", "version", "cid", "contact", "status", "entered_at", "data"},
     )
-    db.table("participants").create_index(["flow", "status"])
+    db.table("participants").create_index(["flow", "status", "step"])
+    db.execute(
+        "CREATE INDEX participants_succeeded ON participants (flow) WHERE succeeded_at IS NOT NULL"
+    )
     db.table("participants").create_index(["cid", "flow"])
-    db.execute("CREATE INDEX participants_due ON participants (due) WHERE due IS NOT NULL")
+    db.execute("CREATE INDEX participants_due ON participants (due) WHERE status = 'waiting'")
     db.table("users").create({"name": str, "role": str, "created_at": str}, pk="name")
     db.table("audit").create(
         {"seq": int, "at": str, "user": str, "command": str, "object": str, "detail": str},
@@ -130,8 +133,8 @@ def _v2(db: Database) -> None:
     db.table("history").create_index(["cid", "at"])
     db.table("history").create_index(["at"])
     db.table("step_counts").create(
-        {"flow": str, "step": str, "outcome": str, "n": int},
-        pk=("flow", "step", "outcome"),
+        {"flow": str, "day": str, "step": str, "outcome": str, "n": int},
+        pk=("flow", "day", "step", "outcome"),
         not_null={"n"},
     )
     db.table("daily_counts").create(

@@ -200,10 +200,14 @@ def test_an_sqlite_file_of_another_program_is_refused(
     assert tables == {"people"}  # no flowctl tables added
 
 
-def test_postgresql_store_is_a_usage_error(cli: Cli, files: tuple[Path, Path]) -> None:
-    run = cli("apply", *files, "--store", "postgresql://db.example/flows")
-    assert run.code == 2
-    assert "PostgreSQL" in run.err
+def test_unreachable_postgresql_store_is_one_clear_message(
+    cli: Cli, files: tuple[Path, Path]
+) -> None:
+    run = cli("apply", *files, "--store", "postgresql://flowctl:secret@db.invalid/flows")
+    assert run.code in (1, 2)
+    assert "PostgreSQL" in run.err or "postgresql" in run.err
+    assert "secret" not in run.err  # the password is never shown
+    assert "Traceback" not in run.err
 
 
 # -- unknown names and usage errors -----------------------------------------

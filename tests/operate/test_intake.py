@@ -195,6 +195,60 @@ def test_import_email_change_frees_the_old_address_within_a_batch(store: Store) 
     assert one(store, "id:1").data["email"] == "new@x.com"
 
 
+def test_import_finds_a_stored_contact_by_an_email_the_batch_then_changes(store: Store) -> None:
+    """The batch's new contacts take neither key it matched the stored contact by."""
+    intake.import_contacts(store, records({"email": "a@x.com", "company": "Co"}), NOW)
+    result = intake.import_contacts(
+        store, records({"id": "1", "email": "a@x.com"}, {"id": "1", "email": "b@x.com"}), NOW
+    )
+    assert (result.created, result.updated, result.rejected) == (0, 2, [])
+    assert store.count_contacts() == 1
+    assert one(store, "id:1").data == {"email": "b@x.com", "company": "Co", "id": "1"}
+
+
+def test_import_rejects_a_row_by_the_stored_contacts_too(store: Store) -> None:
+    intake.import_contacts(store, records({"id": "2", "email": "s@x.com"}), NOW)
+    result = intake.import_contacts(
+        store, records({"id": "1", "email": "n@x.com"}, {"id": "2", "email": "n@x.com"}), NOW
+    )
+    assert result.created == 1
+    assert [r.line for r in result.rejected] == [2]
+    assert "two different contacts" in result.rejected[0].reason
+    assert one(store, "id:2").data == {"id": "2", "email": "s@x.com"}
+
+
+@pytest.mark.parametrize("batch_size", [2, 5000])
+def test_import_new_and_known_contacts_mixed(store: Store, batch_size: int) -> None:
+    intake.import_contacts(
+        store, records({"id": "a", "email": "ann@x.com"}, {"id": "b", "email": "bob@x.com"}), NOW
+    )
+    result = intake.import_contacts(
+        store,
+        records(
+            {"id": "n1", "email": "n1@x.com"},
+            {"id": "a", "company": "X"},
+            {"id": "b", "email": "Bob@New.example"},
+            {"id": "n2", "email": "n2@x.com"},
+        ),
+        NOW,
+        batch_size=batch_size,
+    )
+    assert (result.created, result.updated, result.unchanged) == (2, 2, 0)
+    assert one(store, "id:a").data == {"id": "a", "email": "ann@x.com", "company": "X"}
+    assert one(store, "bob@new.example").data == {"id": "b", "email": "Bob@New.example"}
+    with pytest.raises(NotFound):
+        one(store, "bob@x.com")
+    assert types(store, "id:n2") == ["contact_created"]
+    assert types(store, "id:b") == ["contact_created", "contact_updated"]
+
+
+def test_import_matches_non_ascii_emails_ignoring_case(store: Store) -> None:
+    intake.import_contacts(store, records({"email": "ÅSE@Example.no"}), NOW)
+    result = intake.import_contacts(store, records({"email": "åse@example.no", "n": 1}), NOW)
+    assert (result.created, result.updated) == (0, 1)
+    assert one(store, "Åse@example.no").data == {"email": "ÅSE@Example.no", "n": 1}
+
+
 def test_import_csv_without_id_or_email_column_is_refused(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "people.csv"
     path.write_text("first_name,company\nAnn,Co\n", encoding="utf-8")
@@ -363,6 +417,68 @@ def test_ingest_rejects_a_bad_contact_field(store: Store) -> None:
     result = intake.ingest_events(store, records(bad), NOW)
     assert "'unsubscribed' must be true or false" in result.rejected[0].reason
     assert store.count_contacts() == 0
+
+
+def test_ingest_events_naming_a_contact_by_key_alone_change_nothing(store: Store) -> None:
+    intake.import_contacts(store, records({"id": "1", "email": "ann@example.com"}), NOW)
+    result = intake.ingest_events(
+        store,
+        records(
+            event(who="ANN@example.com", id="v1"),
+            {"type": "tag_added", "contact": {"id": "1"}, "data": {"tag": "vip"}},
+            event(who="ann@example.com"),
+            {"type": "page_visited", "contact": {"id": "1"}},
+        ),
+        NOW,
+    )
+    assert (result.added, result.rejected) == (4, [])
+    assert one(store, "id:1").data == {"id": "1", "email": "ann@example.com", "tags": ["vip"]}
+    assert types(store, "id:1") == [
+        "contact_created",
+        "page_visited",
+        "tag_added",
+        "page_visited",
+        "page_visited",
+    ]
+
+
+def test_ingest_contact_updated_then_named_by_its_new_email(store: Store) -> None:
+    intake.import_contacts(store, records({"id": "1", "email": "old@x.com"}), NOW)
+    change = {"set": {"email": "new@x.com"}}
+    result = intake.ingest_events(
+        store,
+        records(
+            event(who="old@x.com"),
+            {"type": "contact_updated", "contact": {"id": "1"}, "data": change},
+            event(who="new@x.com"),
+            event(who="old@x.com"),
+        ),
+        NOW,
+    )
+    assert (result.added, result.rejected) == (4, [])
+    assert store.count_contacts() == 2  # the old address names someone new now
+    assert types(store, "id:1") == [
+        "contact_created",
+        "page_visited",
+        "contact_updated",
+        "page_visited",
+    ]
+    assert types(store, "old@x.com") == ["contact_created", "page_visited"]
+
+
+def test_contacts_read_by_key_get_their_fields_when_needed(store: Store) -> None:
+    from flowctl.operate.intake_checks import Rejected
+    from flowctl.operate.intake_contacts import Contacts
+
+    intake.import_contacts(store, records({"id": "1", "email": "a@x.com", "n": 2}), NOW)
+    contacts = Contacts(store)
+    contacts.load_keys([], ["A@x.com"])
+    entry = contacts.by_email["a@x.com"]
+    assert entry.data is None
+    assert contacts.match({"email": "a@x.com"}) is entry
+    with pytest.raises(Rejected, match="belongs to the contact with id '1'"):
+        contacts.match({"id": "9", "email": "a@x.com"})
+    assert entry.data == {"id": "1", "email": "a@x.com", "n": 2}
 
 
 def test_ingest_is_audited(store: Store) -> None:

@@ -24,9 +24,15 @@ def _sqlite(tmp_path: Path) -> Store:
     return open_store(str(tmp_path / "contract.db"))
 
 
-BACKENDS: dict[str, Callable[[Path], Store]] = {"sqlite": _sqlite}
-"""Backend name → a factory for a fresh, empty store. PostgreSQL joins here
-with a factory that creates a database per test (and skips without a server)."""
+def _postgresql(tmp_path: Path) -> Store:
+    from tests.store.conftest import fresh_store
+
+    return fresh_store()
+
+
+BACKENDS: dict[str, Callable[[Path], Store]] = {"sqlite": _sqlite, "postgresql": _postgresql}
+"""Backend name → a factory for a fresh, empty store. PostgreSQL's empties a database
+of the test server (``tests/store/conftest.py``), and skips when PostgreSQL is not installed."""
 
 
 @pytest.fixture(params=sorted(BACKENDS))
@@ -285,6 +291,35 @@ def test_participant_counts_empty(store: Store) -> None:
 # -- contacts ----------------------------------------------------------------------
 
 
+def test_contact_keys_by_id_and_email_without_fields(store: Store) -> None:
+    ann, bob, _ = store.insert_contacts(
+        [
+            {"id": "c-1", "email": "Ann@Example.com", "company": "Co"},
+            {"email": "bob@example.com"},
+            {"id": "c-3"},
+        ],
+        T0,
+    )
+    by_id, by_email = store.contact_keys(
+        ids=["c-1", "nobody"], emails=["ANN@example.com", "bob@example.com", "x@example.com"]
+    )
+    assert by_id == {"c-1": ann}
+    assert by_email == {"ann@example.com": ann, "bob@example.com": bob}
+    assert store.contact_keys(ids=["c-1"]) == ({"c-1": ann}, {})
+    assert store.contact_keys(ids=["nobody"], emails=["nobody@example.com"]) == ({}, {})
+    assert store.contact_keys() == ({}, {})
+
+
+def test_contact_keys_follow_updates(store: Store) -> None:
+    (cid,) = store.insert_contacts([{"id": "c-1", "email": "old@example.com"}], T0)
+    store.update_contacts([(cid, {"id": "c-2", "email": "New@Example.com"})], T0)
+    assert store.contact_keys(ids=["c-1"], emails=["old@example.com"]) == ({}, {})
+    assert store.contact_keys(ids=["c-2"], emails=["new@example.com"]) == (
+        {"c-2": cid},
+        {"new@example.com": cid},
+    )
+
+
 def test_insert_contacts_returns_keys_in_order(store: Store) -> None:
     rows = [{"id": "c-1", "email": "ann@example.com", "first_name": "Ann"}, {"phone": "+4712"}]
     cids = store.insert_contacts(rows, T0)
@@ -403,6 +438,25 @@ def test_add_events_counts_new_ones_and_ignores_known_ids(store: Store) -> None:
     assert store.add_events(again, T0) == 1
     assert store.add_events([], T0) == 0
     assert len(store.events_for(cid)) == 4
+
+
+def test_add_events_for_records_one_event_per_contact_in_order(store: Store) -> None:
+    ann, bob = store.insert_contacts([{"email": "a@example.com"}, {"email": "b@example.com"}], T0)
+    at = datetime(2026, 3, 2, 12, 0, tzinfo=CET)
+    assert store.add_events_for([bob, ann, bob], "contact_created", at) == 3
+    assert store.add_events_for([], "contact_created", at) == 0
+    assert store.events_for(ann) == [{"id": None, "type": "contact_created", "at": at, "data": {}}]
+    assert [e["type"] for e in store.events_for(bob)] == ["contact_created"] * 2
+    store.add_events([NewEvent(ann, "later", at)], T0)
+    assert [e["type"] for e in store.events_for(ann)] == ["contact_created", "later"]
+
+
+def test_add_events_for_inside_a_failed_transaction_writes_nothing(store: Store) -> None:
+    (cid,) = store.insert_contacts([{"email": "a@example.com"}], T0)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add_events_for([cid], "contact_created", T0)
+        raise RuntimeError("boom")
+    assert store.events_for(cid) == []
 
 
 def test_events_for_oldest_first(store: Store) -> None:

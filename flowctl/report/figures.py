@@ -1,0 +1,293 @@
+"""The figures of a flow's report, computed from the store for a period.
+
+:func:`build_report` reads only what survives the retention purge: the
+per-step counters ``(day, step, outcome) → n`` and the daily counters
+``(day, metric) → n`` that the daemon writes in the same transaction as
+each advance, the participant rows (never purged) and the flow's versions.
+So the same report comes out before and after old history is deleted.
+
+What each figure means:
+
+- ``participants``: participations entered in the period (the ``entered``
+  counters); with no period, every participation the store holds.
+- ``succeeded``: participations whose success criteria first held in the
+  period (the ``success`` entries of the step log, counted per day).
+  ``success_rate`` is ``succeeded / participants`` (spec §7), 0 when none.
+- ``statuses``: participations by status *now* (a period does not apply).
+- ``entries``: participations entered per day, every day of the period
+  (zeros included).
+- per step, in document order: ``outcomes`` (executions finished in the
+  period, by outcome: ``sent``, ``then``, a split variant's name …),
+  ``pending`` (participants in the step now: waiting in a delay, a
+  wait_until or a send window) and ``reached`` = the outcomes plus, when
+  the period runs up to today, the pending ones. A step run twice by one
+  participant (a ``goto`` loop) counts twice.
+- per mailing: ``sent`` (the ``sent`` outcomes of the steps sending it),
+  ``opened`` and ``clicked`` (contacts who first opened / clicked it in the
+  period, from the ``opened:NAME`` / ``clicked:NAME`` daily counters).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Final
+
+from flowctl.engine import STATUSES, compile_flow
+from flowctl.engine.program import ActionStep, Program, Step
+from flowctl.errors import InvalidValue, UsageError
+from flowctl.operate.lookup import unknown_flow
+from flowctl.store import FLOW, Store
+
+NO_STEP: Final = "-"
+"""The counters' step for entries that belong to no step (success, exit_when)."""
+BRANCHING: Final = frozenset({"decision", "split", "wait_until"})
+DELETED: Final = "deleted"
+"""The state shown for a deleted flow: its participants and counters are kept."""
+OPENED: Final = "opened"
+CLICKED: Final = "clicked"
+
+
+@dataclass(frozen=True, slots=True)
+class StepFigures:
+    """One step of the funnel; ``depth`` is how many branches deep it sits."""
+
+    id: str
+    type: str
+    title: str | None
+    depth: int
+    outcomes: Mapping[str, int]
+    pending: int
+    reached: int
+    removed: bool = False
+    """The step is not in the current version (counted under an older one)."""
+
+    @property
+    def branching(self) -> bool:
+        """A decision, split or wait_until: its outcomes are branches."""
+        return self.type in BRANCHING
+
+
+@dataclass(frozen=True, slots=True)
+class MailingFigures:
+    """Sent, opened and clicked for one Mailing the flow sends."""
+
+    name: str
+    sent: int
+    opened: int
+    clicked: int
+
+    @property
+    def open_rate(self) -> float:
+        """Contacts who opened ÷ e-mails sent (0 when none was sent)."""
+        return _rate(self.opened, self.sent)
+
+    @property
+    def click_rate(self) -> float:
+        """Contacts who clicked ÷ e-mails sent (0 when none was sent)."""
+        return _rate(self.clicked, self.sent)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A flow's figures over a period (``since``/``until`` None = unbounded)."""
+
+    flow: str
+    title: str | None
+    state: str
+    version: int
+    since: date | None
+    until: date | None
+    generated_at: datetime
+    participants: int
+    succeeded: int
+    statuses: Mapping[str, int]
+    entries: tuple[tuple[date, int], ...]
+    steps: tuple[StepFigures, ...]
+    mailings: tuple[MailingFigures, ...]
+    document: Mapping[str, Any] = field(default_factory=dict)
+    """The current version's Flow document (for the diagram)."""
+
+    @property
+    def success_rate(self) -> float:
+        """Participations that succeeded ÷ participations entered (spec §7)."""
+        return _rate(self.succeeded, self.participants)
+
+
+def build_report(
+    store: Store,
+    flow: str,
+    *,
+    now: datetime,
+    since: date | None = None,
+    until: date | None = None,
+) -> Report:
+    """The report of ``flow`` for the days ``since`` … ``until`` (both included).
+
+    A deleted flow whose participants or counters remain is reported with
+    state ``deleted`` (its steps as the counters name them). Raises
+    :class:`~flowctl.errors.NotFound` for an unknown flow and
+    :class:`~flowctl.errors.UsageError` when ``since`` is after ``until``.
+    """
+    if since is not None and until is not None and since > until:
+        raise UsageError(f"--since {since} is after --until {until}", hint="swap them, or drop one")
+    row = store.flow(flow)
+    statuses = store.participant_counts(flow)
+    daily = store.daily_counts(flow)
+    if row is None and not (statuses or daily):
+        raise unknown_flow(store, flow)
+    doc = store.document(FLOW, flow)
+    programs = _programs(store, flow)
+    counts = store.step_counts(flow, since=since, until=until)
+    pending = _pending(store, flow)
+    open_ended = until is None or until >= now.date()
+    entries = _entries(daily, since, until, now.date())
+    if since is None and until is None:
+        participants = sum(statuses.values())
+    else:
+        participants = sum(n for _, n in entries)
+    return Report(
+        flow=flow,
+        title=row.title if row else None,
+        state=row.state if row else DELETED,
+        version=row.version if row else 0,
+        since=since,
+        until=until,
+        generated_at=now,
+        participants=participants,
+        succeeded=counts.get((NO_STEP, "succeeded"), 0),
+        statuses={s: statuses.get(s, 0) for s in STATUSES},
+        entries=entries,
+        steps=_steps(programs, counts, pending if open_ended else {}, pending),
+        mailings=_mailings(programs, counts, daily, since, until),
+        document=doc.document if doc is not None else {},
+    )
+
+
+def _pending(store: Store, flow: str) -> Counter[str]:
+    """Live (active and waiting) participants per step, now (one grouped query)."""
+    return Counter(store.live_step_counts(flow))
+
+
+def _programs(store: Store, flow: str) -> list[Program]:
+    """Every stored version compiled, newest first (step ids and mailings of old ones too)."""
+    out = []
+    for doc in reversed(store.versions(FLOW, flow)):
+        try:
+            out.append(compile_flow(doc.document, doc.version))
+        except InvalidValue:
+            continue  # an old version a newer flowctl no longer reads: its counters stay
+    return out
+
+
+def _entries(
+    daily: Mapping[tuple[str, str], int], since: date | None, until: date | None, today: date
+) -> tuple[tuple[date, int], ...]:
+    per_day: dict[date, int] = {}
+    for (day, metric), n in daily.items():
+        if metric == "entered":
+            when = date.fromisoformat(day)
+            if (since is None or when >= since) and (until is None or when <= until):
+                per_day[when] = per_day.get(when, 0) + n
+    if not per_day and since is None:
+        return ()
+    first = since if since is not None else min(per_day)
+    last = until if until is not None else max([today, *per_day])
+    days = (last - first).days + 1
+    return tuple(
+        (first + timedelta(d), per_day.get(first + timedelta(d), 0)) for d in range(max(days, 0))
+    )
+
+
+def _steps(
+    programs: list[Program],
+    counts: Mapping[tuple[str, str], int],
+    pending: Mapping[str, int],
+    pending_now: Mapping[str, int],
+) -> tuple[StepFigures, ...]:
+    outcomes: dict[str, dict[str, int]] = {}
+    for (sid, outcome), n in counts.items():
+        if sid != NO_STEP:
+            outcomes.setdefault(sid, {})[outcome] = n
+    out: list[StepFigures] = []
+    current = programs[0].steps if programs else {}
+    known: dict[str, Step] = dict(current)
+    for program in programs[1:]:
+        for sid, old in program.steps.items():
+            known.setdefault(sid, old)
+    for sid in [*current, *(s for s in outcomes if s not in current)]:
+        step = known.get(sid)
+        done = dict(sorted(outcomes.get(sid, {}).items(), key=lambda kv: -kv[1]))
+        if step is not None and step.type in BRANCHING:
+            done = _branch_order(step, done)
+        out.append(
+            StepFigures(
+                id=sid,
+                type=step.type if step else "?",
+                title=step.title if step else None,
+                depth=_depth(sid, known),
+                outcomes=done,
+                pending=pending_now.get(sid, 0),
+                reached=sum(done.values()) + pending.get(sid, 0),
+                removed=sid not in current,
+            )
+        )
+    return tuple(out)
+
+
+def _branch_order(step: Step, done: dict[str, int]) -> dict[str, int]:
+    """A branching step's outcomes in the order of its branches, each present (zero too)."""
+    names = [label for label, _ in step.branches]
+    ordered = {name: done.get(name, 0) for name in names}
+    ordered.update({k: v for k, v in done.items() if k not in ordered})
+    return ordered
+
+
+def _depth(sid: str, steps: Mapping[str, Step]) -> int:
+    depth, step = 0, steps.get(sid)
+    while step is not None and step.parent is not None and depth < 100:
+        depth += 1
+        step = steps.get(step.parent)
+    return depth
+
+
+def _mailings(
+    programs: list[Program],
+    counts: Mapping[tuple[str, str], int],
+    daily: Mapping[tuple[str, str], int],
+    since: date | None,
+    until: date | None,
+) -> tuple[MailingFigures, ...]:
+    sends: dict[str, str] = {}  # step id → mailing (the newest version naming the step wins)
+    order: dict[str, None] = {}
+    for program in programs:
+        for sid, step in program.steps.items():
+            if isinstance(step, ActionStep) and step.type == "send_email":
+                name = str(step.params.get("mailing"))
+                sends.setdefault(sid, name)
+                order.setdefault(name, None)
+    sent: Counter[str] = Counter()
+    for sid, name in sends.items():
+        sent[name] += counts.get((sid, "sent"), 0)
+    engaged: Counter[str] = Counter()
+    for (day, metric), n in daily.items():
+        kind, _, name = metric.partition(":")
+        if kind in (OPENED, CLICKED) and name and _within(day, since, until):
+            engaged[f"{kind}:{name}"] += n
+            order.setdefault(name, None)
+    return tuple(
+        MailingFigures(name, sent[name], engaged[f"{OPENED}:{name}"], engaged[f"{CLICKED}:{name}"])
+        for name in order
+    )
+
+
+def _within(day: str, since: date | None, until: date | None) -> bool:
+    return (since is None or day >= since.isoformat()) and (
+        until is None or day <= until.isoformat()
+    )
+
+
+def _rate(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
