@@ -474,6 +474,7 @@ def _connect(path: str) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: bulk intake rewrites index pages
+        conn.execute("PRAGMA wal_autocheckpoint = 8192")  # pages: fewer checkpoints in bulk
     except sqlite3.DatabaseError as exc:
         raise _open_error(path, exc) from exc
     return conn
