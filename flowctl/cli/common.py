@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -93,6 +93,29 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, empty:
     for row in rows:
         table.add_row(*("-" if v is None else str(v) for v in row))
     console().print(table)
+
+
+def print_rows(
+    rows: Sequence[Mapping[str, Any]],
+    output: TableFormat,
+    keys: Sequence[str],
+    *,
+    empty: str,
+    columns: Sequence[str] | None = None,
+) -> int:
+    """Rows as JSON (whole) or as a table of ``keys`` (headed by ``columns``); exit code 0."""
+    if output == TableFormat.json:
+        print_json(list(rows))
+        return 0
+    cells = [[_cell(row.get(k)) for k in keys] for row in rows]
+    print_table(columns or keys, cells, empty=empty)
+    return 0
+
+
+def _cell(value: Any) -> Any:
+    from flowctl.timeutil import isoformat
+
+    return isoformat(value) if hasattr(value, "isoformat") else value
 
 
 def confirm(question: str, yes: bool) -> None:

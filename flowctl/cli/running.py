@@ -7,7 +7,7 @@ import re
 import sys
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -20,9 +20,8 @@ from flowctl.cli.common import (
     load_config,
     open_store,
     print_json,
-    print_table,
+    print_rows,
 )
-from flowctl.timeutil import isoformat
 
 
 class Status(StrEnum):
@@ -137,9 +136,6 @@ def participants(
 
     with open_store(ctx, store, create=False) as st:
         rows = participant_list(st, flow, status.value if status else None)
-    if output == TableFormat.json:
-        print_json(rows)
-        return 0
     columns = (
         "e-mail",
         "company",
@@ -160,8 +156,7 @@ def participants(
         "last_mailing_date",
         "last_mailing_status",
     )
-    print_table(columns, [[r[k] for k in keys] for r in rows], empty="no participants")
-    return 0
+    return print_rows(rows, output, keys, columns=columns, empty="no participants")
 
 
 @app.command()
@@ -187,12 +182,8 @@ def history(
         raise UsageError("give exactly one of --contact and --flow")
     with open_store(ctx, store, create=False) as st:
         rows = history_list(st, contact=contact, flow=flow, limit=limit)
-    if output == TableFormat.json:
-        print_json(rows)
-        return 0
     keys = ("at", "flow", "contact", "step", "type", "outcome", "detail")
-    print_table(keys, [[r[k] for k in keys] for r in rows], empty="no history")
-    return 0
+    return print_rows(rows, output, keys, empty="no history")
 
 
 @app.command()
@@ -215,12 +206,8 @@ def messages(
 
     with open_store(ctx, store, create=False) as st:
         rows = message_list(st, flow=flow, status=status.value if status else None, limit=limit)
-    if output == TableFormat.json:
-        print_json(rows)
-        return 0
     keys = ("id", "flow", "step", "contact", "channel", "content", "status", "queued_at", "sent_at")
-    print_table(keys, [[_short(r[k]) for k in keys] for r in rows], empty="no messages")
-    return 0
+    return print_rows(rows, output, keys, empty="no messages")
 
 
 def _tick(text: str) -> timedelta:
@@ -236,7 +223,3 @@ def _tick(text: str) -> timedelta:
     if every <= timedelta(0):
         raise UsageError("--tick must be longer than zero", hint="e.g. --tick 1s")
     return every
-
-
-def _short(value: Any) -> Any:
-    return isoformat(value) if hasattr(value, "isoformat") else value
