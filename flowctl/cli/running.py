@@ -202,12 +202,28 @@ def messages(
     output: OutputOpt = TableFormat.table,
 ) -> int:
     """The outbox: messages queued, sent, failed and canceled, newest first."""
-    from flowctl.operate.running import message_list
+    from flowctl.operate.running import mailing_totals, message_list
 
     with open_store(ctx, store, create=False) as st:
         rows = message_list(st, flow=flow, status=status.value if status else None, limit=limit)
-    keys = ("id", "flow", "step", "contact", "channel", "content", "status", "queued_at", "sent_at")
-    return print_rows(rows, output, keys, empty="no messages")
+    keys = (
+        "id",
+        "flow",
+        "step",
+        "contact",
+        "channel",
+        "content",
+        "status",
+        "queued_at",
+        "sent_at",
+        "opened",
+        "clicked",
+    )
+    print_rows(rows, output, keys, empty="no messages")
+    if output == TableFormat.table and rows:
+        totals = [{"mailing": name, **figures} for name, figures in mailing_totals(rows).items()]
+        print_rows(totals, output, ("mailing", "sent", "opened", "clicked"), empty="")
+    return 0
 
 
 def _tick(text: str) -> timedelta:

@@ -6,6 +6,7 @@ instants are ISO 8601 with an offset.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -103,8 +104,12 @@ def history_list(
 def message_list(
     store: Store, *, flow: str | None = None, status: str | None = None, limit: int = 1000
 ) -> list[dict[str, Any]]:
-    """The outbox rows with the spec's keys, newest first."""
+    """The outbox rows with the spec's keys, newest first, with ``opened`` and
+    ``clicked``: how often the tracked e-mail was opened and its links clicked
+    (from the contact's events, so within the retention period)."""
     rights.authorize(store, rights.VIEW)
+    messages = store.messages(flow=flow, status=status, limit=limit)
+    engaged = _engagement(store, {m.cid for m in messages if m.channel == "email"})
     return [
         {
             "id": m.id,
@@ -115,14 +120,42 @@ def message_list(
             "content": m.content,
             "status": m.status,
             "message_id": message_id(m.key) if m.channel == "email" else m.key,
+            "key": m.key,
             "queued_at": isoformat(m.queued_at),
             "sent_at": _iso(m.sent_at),
             "attempts": m.attempts,
             "error": m.error,
             "subject": m.payload.get("subject"),
+            "opened": engaged.get((m.key, "email_opened"), 0),
+            "clicked": engaged.get((m.key, "email_link_clicked"), 0),
         }
-        for m in store.messages(flow=flow, status=status, limit=limit)
+        for m in messages
     ]
+
+
+def mailing_totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per mailing among message rows: ``sent``, ``opened`` and ``clicked`` (messages
+    opened or clicked at least once)."""
+    totals: dict[str, dict[str, int]] = {}
+    for row in rows:
+        if row["channel"] != "email" or not row["content"]:
+            continue
+        entry = totals.setdefault(row["content"], {"sent": 0, "opened": 0, "clicked": 0})
+        entry["sent"] += row["status"] == "sent"
+        entry["opened"] += row["opened"] > 0
+        entry["clicked"] += row["clicked"] > 0
+    return totals
+
+
+def _engagement(store: Store, cids: set[int]) -> Counter[tuple[str, str]]:
+    """Opens and clicks per (message key, event type), from tracked events."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for cid in cids:
+        for event in store.events_for(cid):
+            key = (event.get("data") or {}).get("message")
+            if event["type"] in ("email_opened", "email_link_clicked") and key:
+                counts[(str(key), event["type"])] += 1
+    return counts
 
 
 def message_id(key: str) -> str:
