@@ -9,15 +9,15 @@ lifecycle right and is written to the audit log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from flowctl.engine import WAITING, cancel, compile_flow
-from flowctl.engine.program import ActionStep, Step
+from flowctl.engine.program import ActionStep
 from flowctl.errors import NotFound, Refused
 from flowctl.operate import rights
-from flowctl.operate.lookup import require_flow
+from flowctl.operate.lookup import content_refs, require_flow
 from flowctl.store import ACTIVE, DEACTIVATED, DRAFT, FLOW, PAUSED, Store
 
 
@@ -58,12 +58,13 @@ class Impact:
 
 def activation_problems(store: Store, name: str, *, sms_configured: bool) -> list[str]:
     """Every reason the flow cannot be activated (empty when it can)."""
-    program = compile_flow(_document(store, name))
-    problems = []
-    for kind, content in sorted(set(_content(program.steps.values()))):
-        if store.document(kind, content) is None:
-            problems.append(f"it sends {kind.lower()}/{content}, which is not in the store")
-    if not sms_configured and any(s.type == "send_sms" for s in program.steps.values()):
+    refs = sorted(_refs(store, name))
+    problems = [
+        f"it sends {kind.lower()}/{content}, which is not in the store"
+        for kind, content in refs
+        if store.document(kind, content) is None
+    ]
+    if not sms_configured and any(kind == "Sms" for kind, _ in refs):
         problems.append("it sends SMS and no SMS channel is configured ([sms] in flowctl.toml)")
     return problems
 
@@ -196,12 +197,10 @@ def _document(store: Store, name: str) -> dict[str, object]:
     return dict(doc.document)
 
 
-def _content(steps: Iterable[Step]) -> Iterator[tuple[str, str]]:
-    for step in steps:
-        if isinstance(step, ActionStep) and step.type == "send_email":
-            yield "Mailing", str(step.params["mailing"])
-        elif isinstance(step, ActionStep) and step.type == "send_sms":
-            yield "Sms", str(step.params["sms"])
+def _refs(store: Store, name: str) -> list[tuple[str, str]]:
+    """The Mailings and Sms the flow's current version sends."""
+    spec = _document(store, name).get("spec")
+    return content_refs(spec.get("steps") if isinstance(spec, dict) else None)
 
 
 def _target_warnings(store: Store, name: str) -> Iterator[str]:
@@ -221,8 +220,4 @@ def _target_warnings(store: Store, name: str) -> Iterator[str]:
 
 def _flows_using(store: Store, kind: str, name: str) -> list[str]:
     running = {f.name for f in store.flows() if f.state in (ACTIVE, PAUSED)}
-    return [
-        flow
-        for flow in sorted(running)
-        if (kind, name) in set(_content(compile_flow(_document(store, flow)).steps.values()))
-    ]
+    return [flow for flow in sorted(running) if (kind, name) in _refs(store, flow)]

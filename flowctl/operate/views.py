@@ -9,21 +9,19 @@ daemon has run.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from flowctl.errors import InvalidValue, NotFound, UsageError
+from flowctl.operate.lookup import content_refs
 from flowctl.operate.rights import MANAGE_USERS, ROLES, audit, authorize
 from flowctl.report import build_report, report_json
-from flowctl.store import ACTIVE, CONTENT_KINDS, FLOW, FLOW_STATES, AuditEntry, FlowRow, Store
+from flowctl.store import ACTIVE, FLOW, FLOW_STATES, AuditEntry, FlowRow, Store
 from flowctl.timeutil import isoformat, parse_duration, parse_instant
 
 RECENT: Final = timedelta(days=7)
 """How far back ``get flows --recent`` looks for a change or a view."""
-
-_CONTENT_REFS: Final = {"send_email": ("mailing", "Mailing"), "send_sms": ("sms", "Sms")}
-_BRANCHES: Final = ("then", "else", "on_timeout")
 
 
 def list_flows(
@@ -150,32 +148,6 @@ def describe_flow(store: Store, name: str, now: datetime) -> dict[str, Any]:
             for kind, ref in content_refs(spec.get("steps"))
         ],
     }
-
-
-def content_refs(steps: Any) -> list[tuple[str, str]]:
-    """``(kind, name)`` of every Mailing and Sms the steps send, branches included, once each."""
-    found: dict[tuple[str, str], None] = {}
-    for step in _iter_steps(steps):
-        key, kind = _CONTENT_REFS.get(str(step.get("type")), ("", ""))
-        ref = step.get(key) if key else None
-        if isinstance(ref, str) and kind in CONTENT_KINDS:
-            found[(kind, ref)] = None
-    return list(found)
-
-
-def _iter_steps(steps: Any) -> Iterator[Mapping[str, Any]]:
-    """Every step mapping, depth first: decision branches, on_timeout, split variants."""
-    if not isinstance(steps, list):
-        return
-    for step in steps:
-        if not isinstance(step, Mapping):
-            continue
-        yield step
-        for key in _BRANCHES:
-            yield from _iter_steps(step.get(key))
-        for variant in step.get("variants") or []:
-            if isinstance(variant, Mapping):
-                yield from _iter_steps(variant.get("steps"))
 
 
 def _flow_hint(store: Store, name: str) -> str:
