@@ -70,6 +70,9 @@ class Transport(ABC):
 
     channel: str
     """The channel this transport was built for."""
+    keeps: bool = False
+    """Whether delivery is keeping the message in the store, nothing leaving it: such
+    attempts are recorded a batch at a time, others one by one as they are made."""
 
     @abstractmethod
     def send(self, message: OutMessage) -> str | None:
@@ -104,6 +107,8 @@ class OutboxTransport(Transport):
     The default for e-mail and SMS (``transport = "outbox"``): :meth:`send`
     does nothing and returns None, and the caller marks the message sent.
     """
+
+    keeps = True
 
     def __init__(self, channel: str) -> None:
         self.channel = channel

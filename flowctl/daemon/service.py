@@ -22,7 +22,7 @@ from flowctl.config import Config
 from flowctl.daemon.worker import MAX_PASSES, Stats, Worker
 from flowctl.engine import compile_flow
 from flowctl.store import FLOW, Store
-from flowctl.store.records import FAILED, QUEUED, SENT, OutMessage
+from flowctl.store.records import FAILED, QUEUED, SENT, Attempt, OutMessage
 
 log = logging.getLogger("flowctl.daemon")
 
@@ -64,22 +64,29 @@ class Daemon:
             claimed = self.store.claim_messages(now, self.worker.batch_size, now + LEASE)
             if not claimed:
                 break
+            kept: list[Attempt] = []
             for message in claimed:
-                # Recorded one by one: a crash re-sends at most the message in flight.
-                status, error, retry_at = self._send(message, now, attempts, base)
-                self.store.finish_message(message.id, status, at=now, error=error, next_at=retry_at)
-                stats.delivered += status == SENT
-                stats.failed += status == FAILED
+                attempt = self._send(message, now, attempts, base)
+                if self._keeps(message):
+                    kept.append(attempt)
+                else:  # one by one: a crash re-sends at most the message in flight
+                    self.store.finish_messages([attempt], now)
+                stats.delivered += attempt.status == SENT
+                stats.failed += attempt.status == FAILED
+            if kept:
+                self.store.finish_messages(kept, now)
             if len(claimed) < self.worker.batch_size:
                 break
         if stats.delivered or stats.failed:
             log.info("delivery sent=%d failed=%d", stats.delivered, stats.failed)
         return stats
 
-    def _send(
-        self, message: OutMessage, now: datetime, attempts: int, base: timedelta
-    ) -> tuple[str, str | None, datetime | None]:
-        """Hand one message to its transport: (status, error, retry at)."""
+    def _keeps(self, message: OutMessage) -> bool:
+        transport = self.transports.get(message.channel)
+        return transport is not None and transport.keeps
+
+    def _send(self, message: OutMessage, now: datetime, attempts: int, base: timedelta) -> Attempt:
+        """Hand one message to its transport; the attempt's outcome."""
         transport = self.transports.get(message.channel)
         try:
             if transport is None:
@@ -90,9 +97,9 @@ class Daemon:
         except DeliveryError as exc:
             tries = message.attempts + 1
             if exc.permanent or tries >= attempts:
-                return FAILED, exc.reason, None
-            return QUEUED, exc.reason, now + backoff(tries, base)
-        return SENT, None, None
+                return Attempt(message.id, FAILED, exc.reason)
+            return Attempt(message.id, QUEUED, exc.reason, now + backoff(tries, base))
+        return Attempt(message.id, SENT)
 
     def purge(self, now: datetime) -> int:
         """Delete step history past each flow's ``history_retention`` and old processed events."""

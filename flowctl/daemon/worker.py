@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from functools import partial
 
@@ -86,68 +86,78 @@ class Worker:
 
     def run_pass(self, now: datetime) -> Stats:
         """Handle held events, new events and due participants at ``now``."""
-        stats = Stats()
         flows = {f.name: f for f in self.store.flows(counts=False)}
         docs = self.store.documents()
         content = ContentIndex.from_documents(d.document for d in docs if d.kind in CONTENT_KINDS)
+        at = self._pass(now, flows, content)
         for flow in flows.values():
             if flow.state in (ACTIVE, DEACTIVATED):  # paused no more: release its events
-                self._drain(partial(self._events, now, flows, content, stats, flow.name))
-        self._drain(partial(self._events, now, flows, content, stats, None))
+                self._drain(partial(self._events, at, flow.name))
+        self._drain(partial(self._events, at, None))
         runnable = [f.name for f in flows.values() if f.state in (ACTIVE, DEACTIVATED)]
         seen: set[str] = set()
-        self._drain(partial(self._due, now, runnable, content, stats, seen))
-        return stats
+        self._drain(partial(self._due, at, runnable, seen))
+        return at.stats
+
+    def _pass(self, now: datetime, flows: Mapping[str, FlowRow], content: ContentIndex) -> _Pass:
+        reacting = reacting_types(
+            p
+            for f in flows.values()
+            if f.state in (ACTIVE, PAUSED) and (p := self.program(f.name, f.version)) is not None
+        )
+        versions = [
+            p
+            for f in flows.values()
+            for v in range(1, f.version + 1)
+            if (p := self.program(f.name, v)) is not None
+        ]
+        woken = any(_event_driven(p) for p in versions)
+        reads = any(_reads_events(p) for p in versions)
+        return _Pass(now, flows, content, Stats(), reacting, None if woken else reacting, reads)
+
+    def _commit(self, work: _Work, at: _Pass) -> None:
+        """Write the batch; the events it emits that no flow hears are recorded as handled."""
+        batch, heard = work.batch, at.heard
+        if heard is not None:
+            batch.events = [
+                e if e.type in heard else replace(e, handled=True) for e in batch.events
+            ]
+        self.store.commit_batch(batch, at.now)
 
     def _drain(self, batch: Callable[[], int]) -> None:
         while not self.stop and batch() >= self.batch_size:
             pass
 
-    def _events(
-        self,
-        now: datetime,
-        flows: Mapping[str, FlowRow],
-        content: ContentIndex,
-        stats: Stats,
-        held_for: str | None,
-    ) -> int:
+    def _events(self, at: _Pass, held_for: str | None) -> int:
         started = time.perf_counter()
         with self.store.transaction():
             if held_for is None:
-                events = self.store.pending_events(now, self.batch_size)
+                events = self.store.pending_events(at.now, self.batch_size)
             else:
                 events = self.store.deferred_events(held_for, self.batch_size)
             if not events:
                 return 0
-            reacting = reacting_types(
-                p
-                for f in flows.values()
-                if f.state in (ACTIVE, PAUSED)
-                and (p := self.program(f.name, f.version)) is not None
-            )
-            work = _Work(self, now, content, {e.cid for e in events}, events, reacting)
+            work = _Work(self, at, {e.cid for e in events}, events)
             for event in events:
-                work.event(event, flows, held_for)
-            self.store.commit_batch(work.batch, now)
-        stats.events += len(events)
-        work.finish(stats, "events", len(events), started)
+                work.event(event, at.flows, held_for)
+            self._commit(work, at)
+        at.stats.events += len(events)
+        work.finish(at.stats, "events", len(events), started)
         return len(events)
 
-    def _due(
-        self, now: datetime, flows: list[str], content: ContentIndex, stats: Stats, seen: set[str]
-    ) -> int:
+    def _due(self, at: _Pass, flows: list[str], seen: set[str]) -> int:
         started = time.perf_counter()
         with self.store.transaction():
-            due = self.store.due_participants(now, flows, self.batch_size)
+            due = self.store.due_participants(at.now, flows, self.batch_size)
             fresh = [(cid, s) for cid, s in due if s.id not in seen]
             if not fresh:
                 return 0
-            work = _Work(self, now, content, {cid for cid, _ in fresh}, due=fresh)
+            work = _Work(self, at, {cid for cid, _ in fresh}, due=fresh)
             for cid, state in fresh:
                 seen.add(state.id)
                 work.advance(cid, state, new=False)
-            self.store.commit_batch(work.batch, now)
-        work.finish(stats, "due", len(fresh), started)
+            self._commit(work, at)
+        work.finish(at.stats, "due", len(fresh), started)
         return len(due)
 
     def program(self, name: str, version: int) -> Program | None:
@@ -157,6 +167,23 @@ class Worker:
             doc = self.store.document(FLOW, name, version)
             self._programs[key] = None if doc is None else compile_flow(doc.document, version)
         return self._programs[key]
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """What a pass knows throughout: the instant, the flows and content as it began,
+    and what it counts. ``reacting``: the event types the flows' triggers react to;
+    ``heard``: those any flow may react to (None: every type, for a flow version
+    some event can wake a participant of); ``reads_events``: whether a flow's
+    condition tests the contact's events."""
+
+    now: datetime
+    flows: Mapping[str, FlowRow]
+    content: ContentIndex
+    stats: Stats
+    reacting: frozenset[str]
+    heard: frozenset[str] | None
+    reads_events: bool
 
 
 class _Work:
@@ -170,17 +197,15 @@ class _Work:
     def __init__(
         self,
         worker: Worker,
-        now: datetime,
-        content: ContentIndex,
+        at: _Pass,
         cids: set[int],
         events: Sequence[StoredEvent] = (),
-        reacting: frozenset[str] | None = None,
         due: Sequence[tuple[int, ParticipantState]] = (),
     ):
         store = worker.store
         self.worker = worker
-        self.now = now
-        self.content = content
+        self.now = now = at.now
+        self.content = at.content
         if due:  # a due participant needs only its own state
             self.parts: dict[int, list[ParticipantState]] = {}
             for cid, state in due:
@@ -188,17 +213,17 @@ class _Work:
         else:
             self.parts = store.participations(cids)
         live = {cid for cid, parts in self.parts.items() if any(p.live for p in parts)}
-        if events:
-            wanted = {e.cid for e in events if reacting is None or e.type in reacting} | live
-        else:
-            wanted = set(cids)
+        reacting = at.reacting
+        wanted = {e.cid for e in events if e.type in reacting} | live if events else set(cids)
         since = min(
             [p.since for cid in wanted for p in self.parts.get(cid, ())]
             + [e.occurred_at for e in events if e.cid in wanted],
             default=now,
         )
         self.contacts = {cid: row.data for cid, row in store.contacts_by_cid(wanted).items()}
-        self.seen = store.contact_events(wanted, since)
+        # Events are read for the conditions that test them, and to count engagement.
+        reading = wanted if at.reads_events else {e.cid for e in events if e.type in ENGAGEMENT}
+        self.seen = store.contact_events(reading, since) if reading else {}
         self.sent = store.sent_messages(wanted)
         self.batch = Batch()
         self.engaged: set[tuple[int, str]] = set()
@@ -346,6 +371,25 @@ def _wakes(program: Program, state: ParticipantState) -> bool:
     if state.status != WAITING or state.hold not in _PLAIN_WAITS:
         return True
     return program.success is not None or program.exit_when is not None
+
+
+def _reads_events(program: Program) -> bool:
+    """Whether a condition of this flow version tests the contact's events."""
+    conditions = [
+        program.filter,
+        program.exit_when,
+        program.success.when if program.success else None,
+        *(t.filter for t in program.triggers),
+        *(getattr(s, "condition", None) for s in program.steps.values()),
+    ]
+    return any(c is not None and c.uses_events for c in conditions)
+
+
+def _event_driven(program: Program) -> bool:
+    """Whether some event may wake a participant of this flow version (see :func:`_wakes`)."""
+    if program.success is not None or program.exit_when is not None:
+        return True
+    return any(step.type == "wait_until" for step in program.steps.values())
 
 
 def reacting_types(programs: Iterable[Program]) -> frozenset[str]:

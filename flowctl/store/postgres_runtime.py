@@ -41,6 +41,7 @@ from flowctl.store.codec import contact_id, dumps, email_key, ts
 from flowctl.store.postgres_schema import Conn
 from flowctl.store.postgres_views import PostgresViews, contact, message, participant
 from flowctl.store.records import (
+    Attempt,
     Batch,
     ContactRow,
     HistoryRow,
@@ -180,12 +181,15 @@ class PostgresRuntime(PostgresViews):
                 (at,),
             )
             self._bulk(
-                "INSERT INTO events (id, cid, type, occurred_at, received_at, data)"
-                " SELECT v.id, v.cid, v.type, v.occurred_at, %s, v.data::json FROM {rows}"
-                " ON CONFLICT (id) DO NOTHING",
-                "id text, cid bigint, type text, occurred_at timestamptz, data text",
-                [(e.id, e.cid, e.type, e.occurred_at, dumps(e.data)) for e in batch.events],
-                (at,),
+                "INSERT INTO events (id, cid, type, occurred_at, received_at, data, processed_at)"
+                " SELECT v.id, v.cid, v.type, v.occurred_at, %s, v.data::json,"
+                " CASE WHEN v.handled THEN %s END FROM {rows} ON CONFLICT (id) DO NOTHING",
+                "id text, cid bigint, type text, occurred_at timestamptz, data text, handled bool",
+                [
+                    (e.id, e.cid, e.type, e.occurred_at, dumps(e.data), e.handled)
+                    for e in batch.events
+                ],
+                (at, at),
             )
             self._bulk(
                 "INSERT INTO crm_objects (key, kind, cid, flow, step, data, created_at)"
@@ -259,22 +263,16 @@ class PostgresRuntime(PostgresViews):
         rows.sort(key=lambda r: (r["next_at"], r["id"]))
         return [message(r) for r in rows]
 
-    def finish_message(
-        self,
-        message_id: int,
-        status: str,
-        *,
-        at: datetime,
-        error: str | None = None,
-        next_at: datetime | None = None,
-    ) -> None:
+    def finish_messages(self, attempts: Sequence[Attempt], at: datetime) -> None:
         with self.transaction():
             self._bookkeeping()
-            self._x(
-                "UPDATE outbox SET status = %(status)s, attempts = attempts + 1,"
-                " error = %(error)s, sent_at = CASE WHEN %(status)s = 'sent' THEN %(at)s"
-                " ELSE sent_at END, next_at = %(next)s WHERE id = %(id)s",
-                {"status": status, "error": error, "at": at, "next": next_at, "id": message_id},
+            self._bulk(
+                "UPDATE outbox o SET status = v.status, attempts = o.attempts + 1,"
+                " error = v.error, sent_at = CASE WHEN v.status = 'sent' THEN %s"
+                " ELSE o.sent_at END, next_at = v.next_at FROM {rows} WHERE o.id = v.id",
+                "id bigint, status text, error text, next_at timestamptz",
+                [(a.id, a.status, a.error, a.next_at) for a in attempts],
+                (at,),
             )
 
     def _bookkeeping(self) -> None:

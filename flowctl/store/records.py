@@ -100,13 +100,18 @@ class ContactRow:
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:
-    """An event to record for the contact ``cid``; ``id`` makes it idempotent."""
+    """An event to record for the contact ``cid``; ``id`` makes it idempotent.
+
+    ``handled`` records it as processed already: the daemon's own events that
+    no flow listens to, which no later pass needs to claim.
+    """
 
     cid: int
     type: str
     occurred_at: datetime
     data: Mapping[str, Any] = field(default_factory=dict)
     id: str | None = None
+    handled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +131,17 @@ SENT: Final = "sent"
 FAILED: Final = "failed"
 MESSAGE_CANCELED: Final = "canceled"
 MESSAGE_STATUSES: Final = (QUEUED, SENDING, SENT, FAILED, MESSAGE_CANCELED)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A delivery attempt's outcome for the outbox row ``id``: ``sent``, ``failed``
+    (for good, ``error`` saying why), or ``queued`` again for a retry at ``next_at``."""
+
+    id: int
+    status: str
+    error: str | None = None
+    next_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,19 @@ delivered after commit and marked afterwards (at least once, keyed).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from flowctl.engine.state import Event, ParticipantState
-from flowctl.store.records import Batch, ContactRow, HistoryRow, OutMessage, StoredEvent
+from flowctl.store.records import (
+    Attempt,
+    Batch,
+    ContactRow,
+    HistoryRow,
+    OutMessage,
+    StoredEvent,
+)
 
 
 class RuntimeStore(ABC):
@@ -77,17 +84,8 @@ class RuntimeStore(ABC):
         """
 
     @abstractmethod
-    def finish_message(
-        self,
-        message_id: int,
-        status: str,
-        *,
-        at: datetime,
-        error: str | None = None,
-        next_at: datetime | None = None,
-    ) -> None:
-        """Record a delivery attempt: ``sent``, ``failed`` (for good), or ``queued``
-        again for a retry at ``next_at``. Counts the attempt."""
+    def finish_messages(self, attempts: Sequence[Attempt], at: datetime) -> None:
+        """Record delivery attempts made at ``at``, in one transaction; counts each attempt."""
 
     @abstractmethod
     def cancel_messages(self, flow: str, at: datetime) -> int:

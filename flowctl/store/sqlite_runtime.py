@@ -27,6 +27,7 @@ from flowctl.store.codec import (
     ts_or_none,
 )
 from flowctl.store.records import (
+    Attempt,
     Batch,
     ContactRow,
     HistoryRow,
@@ -196,10 +197,18 @@ class SqliteRuntime:
                 ],
             )
             c.executemany(
-                "INSERT OR IGNORE INTO events (id, cid, type, occurred_at, received_at, data)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO events (id, cid, type, occurred_at, received_at, data,"
+                " processed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (e.id, e.cid, e.type, ts(e.occurred_at), now, dumps(e.data))
+                    (
+                        e.id,
+                        e.cid,
+                        e.type,
+                        ts(e.occurred_at),
+                        now,
+                        dumps(e.data),
+                        now if e.handled else None,
+                    )
                     for e in batch.events
                 ],
             )
@@ -234,21 +243,17 @@ class SqliteRuntime:
             )
         return [_message(r) for r in rows]
 
-    def finish_message(
-        self,
-        message_id: int,
-        status: str,
-        *,
-        at: datetime,
-        error: str | None = None,
-        next_at: datetime | None = None,
-    ) -> None:
+    def finish_messages(self, attempts: Sequence[Attempt], at: datetime) -> None:
+        sent = ts(at)
         with self.transaction():
-            self._conn.execute(
+            self._conn.executemany(
                 "UPDATE outbox SET status = ?, attempts = attempts + 1, error = ?,"
                 " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, next_at = ?"
                 " WHERE id = ?",
-                (status, error, status, ts(at), ts_or_none(next_at), message_id),
+                [
+                    (a.status, a.error, a.status, sent, ts_or_none(a.next_at), a.id)
+                    for a in attempts
+                ],
             )
 
     def cancel_messages(self, flow: str, at: datetime) -> int:

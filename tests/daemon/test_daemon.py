@@ -8,6 +8,7 @@ API and a real SMTP server on loopback say happened.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from email.message import EmailMessage
 
@@ -332,6 +333,54 @@ def test_tag_added_event_meets_a_wait_until(flowctl: Flowctl) -> None:
     assert flowctl.participant("vip-watch", "bo@example.com")["status"] == "completed"
     assert flowctl.path("bo@example.com") == ["wait-vip", "tag-cold", "tag-watched"]
     assert sorted(flowctl.contact("bo@example.com")["tags"]) == ["cold", "watched"]
+
+
+TAGGER = """\
+apiVersion: flowctl/v1
+kind: Flow
+metadata: {name: tagger}
+spec:
+  timezone: Europe/Stockholm
+  triggers: [{type: form_submitted, form: promote}]
+  steps:
+    - {id: tag-vip, type: add_tag, tag: vip}
+"""
+
+
+def pending_types(flowctl: Flowctl) -> list[str]:
+    """Types of the stored events no pass has handled yet."""
+    with sqlite3.connect(flowctl.db) as conn:
+        rows = conn.execute("SELECT type FROM events WHERE processed_at IS NULL ORDER BY seq")
+        return [t for (t,) in rows]
+
+
+def test_events_no_flow_listens_to_are_stored_handled(flowctl: Flowctl) -> None:
+    setup(flowctl, MAILER, "mailer")
+    flowctl.send("form_submitted", "ann@example.com", form="news")
+    stats = flowctl.once()
+    # contact_created and the form; email_sent is no flow's trigger, nor can it wake one
+    assert stats["events"] == 2
+    with flowctl.store() as store:
+        (cid,) = [c.cid for c in store.contacts()]
+        kinds = [e["type"] for e in store.events_for(cid)]
+    assert kinds == ["contact_created", "form_submitted", "email_sent"]
+    assert pending_types(flowctl) == []
+
+
+def test_an_emitted_event_wakes_a_wait_until_of_another_flow(flowctl: Flowctl) -> None:
+    setup(flowctl, WATCH + "---\n" + TAGGER, "vip-watch", "tagger")
+    flowctl.send("form_submitted", "ann@example.com", form="vip")
+    flowctl.once()
+    assert flowctl.participant("vip-watch", "ann@example.com")["status"] == "waiting"
+
+    flowctl.at(T0 + days(1)).send("form_submitted", "ann@example.com", form="promote")
+    stats = flowctl.once()
+    # the form, then the tag_added events of both flows: any event may meet a wait_until
+    assert stats["events"] == 3
+    ann = flowctl.participant("vip-watch", "ann@example.com")
+    assert ann["status"] == "completed"
+    assert flowctl.path("ann@example.com", "vip-watch") == ["wait-vip", "tag-watched"]
+    assert pending_types(flowctl) == []
 
 
 def test_success_while_waiting_succeeds_and_transfers(flowctl: Flowctl) -> None:

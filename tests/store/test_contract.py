@@ -15,6 +15,7 @@ import pytest
 
 from flowctl.errors import Refused
 from flowctl.store import AuditEntry, NewEvent, Store, StoredDocument, open_store
+from flowctl.store.records import Attempt, Batch, NewMessage
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))
@@ -508,3 +509,41 @@ def test_audit_log_since_is_inclusive(store: Store) -> None:
     since = (T0 + timedelta(hours=2)).astimezone(CET)
     assert [e.object for e in store.audit_log(since=since)] == ["flow/f3", "flow/f2"]
     assert store.audit_log(since=T0 + timedelta(days=1)) == []
+
+
+# -- the daemon's verbs ------------------------------------------------------------
+
+
+def test_commit_batch_stores_handled_events_as_processed(store: Store) -> None:
+    (cid,) = store.insert_contacts([{"email": "ann@example.com"}], T0)
+    heard = NewEvent(cid, "tag_added", T0, {"tag": "vip"})
+    unheard = NewEvent(cid, "email_sent", T0, {"mailing": "hello"}, handled=True)
+    store.commit_batch(Batch(events=[heard, unheard]), T0)
+    assert [e.type for e in store.pending_events(T0, 10)] == ["tag_added"]
+    assert [e["type"] for e in store.events_for(cid)] == ["tag_added", "email_sent"]
+
+
+def test_finish_messages_records_every_attempt(store: Store) -> None:
+    cids = store.insert_contacts([{"email": f"p{i}@example.com"} for i in range(3)], T0)
+    messages = [
+        NewMessage(f"k{cid}", "f", "mail", f"f/{cid}/0", cid, "email", "m", "a@b.c", {"text": "hi"})
+        for cid in cids
+    ]
+    store.commit_batch(Batch(messages=messages), T0)
+    claimed = store.claim_messages(T0, 10, T0 + timedelta(minutes=5))
+    sent, retried, failed = sorted(claimed, key=lambda m: m.id)
+    retry_at = T0 + timedelta(minutes=10)
+    store.finish_messages(
+        [
+            Attempt(sent.id, "sent"),
+            Attempt(retried.id, "queued", "421 try later", retry_at),
+            Attempt(failed.id, "failed", "550 no such user"),
+        ],
+        T0,
+    )
+    rows = {m.id: m for m in store.messages()}
+    assert (rows[sent.id].status, rows[sent.id].sent_at, rows[sent.id].attempts) == ("sent", T0, 1)
+    assert (rows[retried.id].status, rows[retried.id].error) == ("queued", "421 try later")
+    assert (rows[failed.id].status, rows[failed.id].error) == ("failed", "550 no such user")
+    assert store.claim_messages(retry_at - timedelta(seconds=1), 10, retry_at) == []
+    assert [m.id for m in store.claim_messages(retry_at, 10, retry_at)] == [retried.id]

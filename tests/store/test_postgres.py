@@ -26,7 +26,7 @@ from flowctl.errors import InputError, UsageError
 from flowctl.operate import lifecycle
 from flowctl.simulate.inputs import parse_start
 from flowctl.store import Store, StoredDocument, open_store, postgres_schema
-from flowctl.store.records import Batch, HistoryRow, NewEvent, NewMessage
+from flowctl.store.records import Attempt, Batch, HistoryRow, NewEvent, NewMessage
 from tests.conftest import Run
 from tests.daemon.conftest import Flowctl
 from tests.daemon.test_parity import _flow_document
@@ -288,7 +288,7 @@ def test_claim_messages_disjoint_and_rescued_after_lease(pg: Store, pg_url: str)
         assert len(mine) == 6 and len(theirs) == 4
         assert not {m.id for m in mine} & {m.id for m in theirs}
         assert other.claim_messages(T0 + LEASE - timedelta(seconds=1), 10, T0 + 2 * LEASE) == []
-        pg.finish_message(mine[0].id, "sent", at=T0)
+        pg.finish_messages([Attempt(mine[0].id, "sent")], T0)
         rescued = other.claim_messages(T0 + LEASE, 10, T0 + 2 * LEASE)  # their daemons died
     assert sorted(m.id for m in rescued) == sorted(m.id for m in [*mine[1:], *theirs])
 
