@@ -14,15 +14,20 @@ delivery to the outbox transport, the purge): what ``flowctl daemon --once``
 does at two instants. Steps are the sum of ``Stats.steps``, checked against
 the rows of the history table.
 
-**The floor** is a bare sqlite3 loop, in the same run, on a fresh file whose
-``participants``, ``history`` and ``outbox`` tables have the store's own
-columns and indexes (DDL copied from a new store), WAL and ``synchronous =
-NORMAL`` as the store sets them. Per instant, in batches of the daemon's
-size (500), each ``BEGIN IMMEDIATE``: SELECT the due participants, UPDATE
-them, INSERT three history rows each (and at the second instant one outbox
-row each), COMMIT. It writes the same history and outbox rows and updates
-each participant twice, and nothing else (no events, contacts, counters,
-rendering or delivery): a lower bound, so the ratio is conservative.
+**The floor** is a bare sqlite3 loop, in the same run, on a copy of the same
+setup (the same tables, indexes and rows), that claims, updates and inserts
+the rows the daemon does, in batches of its size (500), each ``BEGIN
+IMMEDIATE`` … ``COMMIT``: at the first instant it claims the trigger events,
+inserts the participants and three history rows each, updates the contacts,
+inserts the two events the actions emit (stored handled, as no flow listens
+to them), marks the trigger events processed and adds to the counters; at
+the second it claims the due participants, updates them, inserts three
+history rows, the outbox row and its ``email_sent`` event each, and the
+counters; then it claims the outbox rows and marks them sent, as delivery to
+the outbox transport does. Its values are prepared beforehand: no reading of
+contacts, no rendering, no JSON. After the run the floor's file and the
+daemon's are compared (rows per table, statuses, counter sums), so the two
+did the same writes.
 
 Targets: at least 10,000 steps/s (at most 100 µs per step); at least half
 the floor's steps/s (time at most twice its); peak RSS under 300 MB. The
@@ -55,8 +60,10 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +156,8 @@ def _throughput(work: Path, ready: Path, count: int, repeat: int) -> list[Measur
     timed = json.loads(drive.stdout)
     _check_daemon_run(store, count, timed)
     steps, took = timed["steps"], timed["seconds"]
-    floor = _floor_runs(work, count, repeat)
+    floor = _floor_runs(work, ready, repeat)
+    _same_writes(store, work / "floor-0.db")
     base = min(floor)
     rate, floor_rate = steps / took, count * STEPS / base
     cpu = sum(i["cpu_seconds"] for i in timed["instants"])
@@ -299,85 +307,240 @@ def _fingerprint() -> str:
 # -- the floor -----------------------------------------------------------------
 
 
-def _floor_runs(work: Path, count: int, repeat: int) -> list[float]:
-    ddl = _ddl(("participants", "history", "outbox"))
-    return [_floor(work / f"floor-{attempt}.db", ddl, count) for attempt in range(repeat)]
+def _floor_runs(work: Path, ready: Path, repeat: int) -> list[float]:
+    return [_floor(ready, work / f"floor-{attempt}.db") for attempt in range(repeat)]
 
 
-def _floor(path: Path, ddl: list[str], count: int) -> float:
-    """Bare sqlite3 at the two instants: claim, update, insert history (and outbox), commit."""
+def _floor(ready: Path, path: Path) -> float:
+    """Bare sqlite3 on a copy of the same setup: the daemon's claims, updates and inserts."""
+    shutil.copy(ready, path)
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    for sql in ddl:
-        conn.execute(sql)
-    conn.execute("BEGIN IMMEDIATE")
-    conn.executemany(
-        "INSERT INTO participants VALUES (?, ?, 1, ?, ?, 'waiting', 'is-nordic', ?, ?,"
-        " NULL, NULL, NULL, ?, NULL)",
-        ((_pid(i), FLOW_NAME, i + 1, f"c{i}", ts(T0), ts(T0), _FLOOR_DATA) for i in range(count)),
-    )
-    conn.execute("COMMIT")
+    conn.execute("PRAGMA synchronous = NORMAL")  # WAL is the file's own already
     start = time.perf_counter()
-    _floor_instant(conn, T0, ("tag-lead", "mark-stage", "is-nordic"), mail=False)
-    _floor_instant(conn, T1, ("wait-1d", "welcome", "done"), mail=True)
+    _drain_floor(partial(_floor_entries, conn))
+    _drain_floor(partial(_floor_wakes, conn))
+    _drain_floor(partial(_floor_delivery, conn))
     took = time.perf_counter() - start
     conn.close()
     return took
 
 
-def _floor_instant(
-    conn: sqlite3.Connection, at: datetime, steps: Sequence[str], mail: bool
-) -> None:
-    now = ts(at)
-    status, step, due = ("completed", "done", None) if mail else ("waiting", "wait-1d", ts(T1))
-    while True:
-        conn.execute("BEGIN IMMEDIATE")
-        rows = conn.execute(
-            "SELECT * FROM participants WHERE due <= ? AND status = 'waiting' ORDER BY due LIMIT ?",
-            (now, BATCH),
-        ).fetchall()
-        conn.executemany(
-            "UPDATE participants SET status = ?, step = ?, due = ?, ended_at = ?, data = ?"
-            " WHERE id = ?",
-            [(status, step, due, now if mail else None, _FLOOR_DATA, r[0]) for r in rows],
-        )
-        conn.executemany(
-            "INSERT INTO history (participant, flow, version, cid, at, step, type, outcome)"
-            " VALUES (?, ?, 1, ?, ?, ?, 'step', 'done')",
-            [(r[0], FLOW_NAME, r[3], now, s) for r in rows for s in steps],
-        )
-        if mail:
-            conn.executemany(
-                "INSERT INTO outbox (key, flow, step, participant, cid, channel, content,"
-                " recipient, payload, status, attempts, queued_at, next_at)"
-                " VALUES (?, ?, 'welcome', ?, ?, 'email', 'bench-welcome', ?, ?, 'queued', 0,"
-                " ?, ?)",
-                [
-                    (f"{r[0]}:1:welcome:1", FLOW_NAME, r[0], r[3], r[4], _FLOOR_MAIL, now, now)
-                    for r in rows
-                ],
+def _drain_floor(batch: Callable[[], int]) -> None:
+    while batch() == BATCH:
+        pass
+
+
+def _floor_entries(conn: sqlite3.Connection) -> int:
+    """At T0, one batch: claim trigger events, insert participants, history, contact
+    updates, emitted events (stored handled), counters; mark the events processed."""
+    now, day = ts(T0), T0.date().isoformat()
+    conn.execute("BEGIN IMMEDIATE")
+    claimed = conn.execute(
+        "SELECT seq, cid FROM events WHERE processed_at IS NULL AND occurred_at <= ?"
+        " ORDER BY seq LIMIT ?",
+        (now, BATCH),
+    ).fetchall()
+    people = [(seq, cid, f"c{cid - 1}", _pid(cid - 1)) for seq, cid in claimed]
+    conn.executemany(
+        "INSERT INTO participants VALUES (?, ?, 1, ?, ?, 'waiting', 'wait-1d', ?, ?,"
+        " NULL, NULL, NULL, ?, NULL)",
+        [(pid, FLOW_NAME, cid, ref, ts(T1), now, _FLOOR_WAITING) for _, cid, ref, pid in people],
+    )
+    steps = _floor_history(conn, people, now, _entry_steps)
+    conn.executemany(
+        "UPDATE contacts SET id = ?, email = ?, data = ?, updated_at = ? WHERE cid = ?",
+        [
+            (ref, f"person.{cid - 1}@example.com", _FLOOR_CONTACT, now, cid)
+            for _, cid, ref, _ in people
+        ],
+    )
+    _floor_events(
+        conn, [(cid, kind, data) for _, cid, _, _ in people for kind, data in _ENTRY_EVENTS], now
+    )
+    conn.executemany(
+        "UPDATE events SET processed_at = ? WHERE seq = ?", [(now, seq) for seq, *_ in people]
+    )
+    _floor_counts(conn, day, steps, len(people), "entered")
+    conn.execute("COMMIT")
+    return len(claimed)
+
+
+def _floor_wakes(conn: sqlite3.Connection) -> int:
+    """At T1, one batch: claim due participants, update them, insert history, the
+    e-mail in the outbox, its event (stored handled) and counters."""
+    now, day = ts(T1), T1.date().isoformat()
+    conn.execute("BEGIN IMMEDIATE")
+    claimed = conn.execute(
+        "SELECT * FROM participants INDEXED BY participants_due WHERE status = 'waiting'"
+        " AND due <= ? AND flow IN (?) ORDER BY due LIMIT ?",
+        (now, FLOW_NAME, BATCH),
+    ).fetchall()
+    people = [(0, r[3], r[4], r[0]) for r in claimed]
+    conn.executemany(
+        "UPDATE participants SET version = 1, status = 'completed', step = 'done', due = NULL,"
+        " entered_at = ?, succeeded_at = NULL, ended_at = ?, reason = NULL, data = ?"
+        " WHERE id = ?",
+        [(ts(T0), now, _FLOOR_DONE, pid) for *_, pid in people],
+    )
+    steps = _floor_history(conn, people, now, lambda cid: _WAKE_STEPS)
+    conn.executemany(
+        "INSERT OR IGNORE INTO outbox (key, flow, step, participant, cid, channel, content,"
+        " recipient, payload, status, attempts, queued_at, next_at)"
+        " VALUES (?, ?, 'welcome', ?, ?, 'email', 'bench-welcome', ?, ?, 'queued', 0, ?, ?)",
+        [
+            (
+                f"{pid}:1:welcome:1",
+                FLOW_NAME,
+                pid,
+                cid,
+                f"person.{cid - 1}@example.com",
+                _FLOOR_MAIL,
+                now,
+                now,
             )
-        conn.execute("COMMIT")
-        if len(rows) < BATCH:
-            return
+            for _, cid, _, pid in people
+        ],
+    )
+    _floor_events(conn, [(cid, "email_sent", _SENT_EVENT) for _, cid, _, _ in people], now)
+    _floor_counts(conn, day, steps, len(people), "completed")
+    conn.execute("COMMIT")
+    return len(claimed)
+
+
+def _floor_delivery(conn: sqlite3.Connection) -> int:
+    """One batch of delivery to the outbox transport: claim (lease), then mark sent."""
+    now = ts(T1)
+    conn.execute("BEGIN IMMEDIATE")
+    claimed = conn.execute(
+        "SELECT * FROM outbox WHERE status IN ('queued', 'sending') AND next_at <= ?"
+        " ORDER BY next_at, id LIMIT ?",
+        (now, BATCH),
+    ).fetchall()
+    lease = ts(T1 + timedelta(minutes=5))
+    conn.executemany(
+        "UPDATE outbox SET status = 'sending', next_at = ? WHERE id = ?",
+        [(lease, r[0]) for r in claimed],
+    )
+    conn.execute("COMMIT")
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, error = NULL,"
+        " sent_at = ?, next_at = NULL WHERE id = ?",
+        [(now, r[0]) for r in claimed],
+    )
+    conn.execute("COMMIT")
+    return len(claimed)
 
 
 def _pid(i: int) -> str:
     return f"{FLOW_NAME}/c{i}/{int(T0.timestamp())}"
 
 
-_FLOOR_DATA = json.dumps(
-    {
-        "trigger": {"type": "form_submitted", "at": ts(TRIGGERED), "data": {"form": "contact-me"}},
-        "visits": {"tag-lead": 1, "mark-stage": 1, "is-nordic": 1, "wait-1d": 1},
-        "step_count": 4,
-        "hold": None,
-        "wait_since": ts(T0),
-    },
-    separators=(",", ":"),
+def _floor_history(
+    conn: sqlite3.Connection,
+    people: list[tuple[int, int, str, str]],
+    now: str,
+    steps: Callable[[int], Sequence[tuple[str, str, str]]],
+) -> Counter[tuple[str, str]]:
+    """Insert each participant's history rows; the ``(step, outcome)`` counts."""
+    rows = [
+        (pid, FLOW_NAME, cid, now, step, kind, outcome)
+        for _, cid, _, pid in people
+        for step, kind, outcome in steps(cid)
+    ]
+    conn.executemany(
+        "INSERT INTO history (participant, flow, version, cid, at, step, type, outcome, detail)"
+        " VALUES (?, ?, 1, ?, ?, ?, ?, ?, NULL)",
+        rows,
+    )
+    return Counter((r[4], r[6]) for r in rows)
+
+
+def _floor_events(conn: sqlite3.Connection, events: list[tuple[int, str, str]], now: str) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO events (id, cid, type, occurred_at, received_at, data,"
+        " processed_at) VALUES (NULL, ?, ?, ?, ?, ?, ?)",
+        [(cid, kind, now, now, data, now) for cid, kind, data in events],
+    )
+
+
+def _floor_counts(
+    conn: sqlite3.Connection, day: str, steps: Counter[tuple[str, str]], n: int, metric: str
+) -> None:
+    conn.executemany(
+        "INSERT INTO step_counts VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        [(FLOW_NAME, day, step, outcome, k) for (step, outcome), k in steps.items()],
+    )
+    conn.execute(
+        "INSERT INTO daily_counts VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        (FLOW_NAME, day, metric, n),
+    )
+
+
+def _same_writes(daemon: Path, floor: Path) -> None:
+    """The floor wrote what the daemon did: rows per table, statuses, counter sums."""
+    checks = [
+        "SELECT count(*), sum(status = 'completed') FROM participants",
+        "SELECT count(*) FROM history",
+        "SELECT count(*), sum(processed_at IS NULL) FROM events",
+        "SELECT count(*), sum(status = 'sent') FROM outbox",
+        "SELECT count(*), sum(updated_at > created_at) FROM contacts",
+        "SELECT sum(n) FROM step_counts",
+        "SELECT sum(n) FROM daily_counts",
+    ]
+    found = []
+    for path in (daemon, floor):
+        conn = sqlite3.connect(path)
+        try:
+            found.append([conn.execute(sql).fetchone() for sql in checks])
+        finally:
+            conn.close()
+    if found[0] != found[1]:
+        differ = [(sql, a, b) for sql, a, b in zip(checks, *found, strict=True) if a != b]
+        raise BenchError(f"the floor's writes differ from the daemon's: {differ}")
+
+
+def _entry_steps(cid: int) -> tuple[tuple[str, str, str], ...]:
+    """The steps run at T0 for contact ``cid``: the decision as its country makes it."""
+    nordic = (cid - 1) % 5 < 2  # NO and SE of the setup's NO, SE, DE, US, GB
+    return (
+        ("tag-lead", "add_tag", "done"),
+        ("mark-stage", "update_contact", "done"),
+        ("is-nordic", "decision", "then" if nordic else "else"),
+    )
+
+
+_WAKE_STEPS = (
+    ("wait-1d", "delay", "waited"),
+    ("welcome", "send_email", "sent"),
+    ("done", "end", "end"),
 )
-"""A participant's ``data`` about as long as the daemon writes it."""
+_ENTRY_EVENTS = (
+    ("tag_added", '{"tag":"lead","step":"tag-lead","flow":"bench-daemon"}'),
+    (
+        "contact_updated",
+        '{"set":{"stage":"nurture"},"unset":[],"step":"mark-stage","flow":"bench-daemon"}',
+    ),
+)
+_SENT_EVENT = '{"mailing":"bench-welcome","step":"welcome","flow":"bench-daemon"}'
+_TRIGGER = (
+    '{"type":"form_submitted","at":"2026-03-02T06:30:00+00:00",'
+    '"data":{"form":"contact-me"},"id":"t0"}'
+)
+_FLOOR_WAITING = (
+    '{"trigger":' + _TRIGGER + ',"visits":{"tag-lead":1,"mark-stage":1,"is-nordic":1,"wait-1d":1},'
+    '"step_count":4,"hold":"delay","wait_since":"2026-03-02T08:00:00.000000+00:00"}'
+)
+_FLOOR_DONE = (
+    '{"trigger":' + _TRIGGER + ',"visits":{"tag-lead":1,"mark-stage":1,"is-nordic":1,"wait-1d":1,'
+    '"welcome":1,"done":1},"step_count":6,"hold":null,"wait_since":null}'
+)
+"""A participant's ``data`` as the daemon writes it, waiting and then done."""
+_FLOOR_CONTACT = (
+    '{"id":"c0","email":"person.0@example.com","first_name":"Name0","country":"NO",'
+    '"tags":["lead"],"stage":"nurture"}'
+)
 _FLOOR_MAIL = json.dumps(
     {
         "from": "Acme <hello@acme.example>",
@@ -386,11 +549,6 @@ _FLOOR_MAIL = json.dumps(
     },
     separators=(",", ":"),
 )
-
-
-def _ddl(tables: Sequence[str]) -> list[str]:
-    """The store's own CREATE statements for ``tables``, each table before its indexes."""
-    return [sql for table, sql in _layout() if table in tables]
 
 
 @functools.cache

@@ -79,10 +79,11 @@ def absorb(
     )
     if ended and state.status != SUCCEEDED:  # a success is counted once, above
         batch.count(batch.daily_counts, (flow, day, state.status))
+    pid = state.id
     for entry in result.history:
         batch.history.append(
             HistoryRow(
-                state.id,
+                pid,
                 flow,
                 state.version,
                 cid,
@@ -96,6 +97,8 @@ def absorb(
         batch.count(batch.step_counts, (flow, day, entry.step or "-", entry.outcome))
     for event in result.emitted:
         batch.events.append(NewEvent(cid, event.type, event.at, dict(event.data)))
+    if not result.effects:
+        return
     variables = {
         "contact": result.contact,
         "trigger": dict(state.trigger.data),
