@@ -159,13 +159,17 @@ class ParticipantState:
             "succeeded_at": _iso(self.succeeded_at),
             "ended_at": _iso(self.ended_at),
             "reason": self.reason,
-            "data": {
-                "trigger": self.trigger.to_dict(),
-                "visits": dict(self.visits),
-                "step_count": self.step_count,
-                "hold": self.hold,
-                "wait_since": _iso(self.wait_since),
-            },
+            "data": self.blob(),
+        }
+
+    def blob(self) -> dict[str, Any]:
+        """The row's ``data``: what has no column of its own."""
+        return {
+            "trigger": self.trigger.to_dict(),
+            "visits": dict(self.visits),
+            "step_count": self.step_count,
+            "hold": self.hold,
+            "wait_since": _iso(self.wait_since),
         }
 
     @classmethod

@@ -37,7 +37,11 @@ def instant_or_none(text: str | None) -> datetime | None:
 
 def dumps(value: Any) -> str:
     """Compact JSON (non-JSON values such as instants as text)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _ENCODER.encode(value)
+
+
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+"""One encoder for every call: ``json.dumps`` with options sets up a new one each time."""
 
 
 def dumps_each(values: Iterable[Any]) -> list[str]:

@@ -341,7 +341,7 @@ def state_columns(s: ParticipantState) -> tuple[Any, ...]:
         s.succeeded_at,
         s.ended_at,
         s.reason,
-        dumps(s.to_row()["data"]),
+        dumps(s.blob()),
     )
 
 

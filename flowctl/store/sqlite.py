@@ -419,7 +419,7 @@ class SqliteStore(SqliteRuntime, Store):
                         ts_or_none(s.succeeded_at),
                         ts_or_none(s.ended_at),
                         s.reason,
-                        dumps(s.to_row()["data"]),
+                        dumps(s.blob()),
                         s.id,
                     )
                     for s in states

@@ -408,7 +408,7 @@ def _state(s: ParticipantState) -> tuple[Any, ...]:
         ts_or_none(s.succeeded_at),
         ts_or_none(s.ended_at),
         s.reason,
-        dumps(s.to_row()["data"]),
+        dumps(s.blob()),
     )
 
 
