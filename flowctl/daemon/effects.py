@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from flowctl.engine import FINAL_STATUSES, SUCCEEDED, Effect, ParticipantState, Result
@@ -64,21 +64,24 @@ def absorb(
     before: ParticipantState | None,
     result: Result,
     content: ContentIndex,
-    now: datetime,
 ) -> None:
-    """Add one advance of a participant (new when ``before`` is None) to ``batch``."""
+    """Add one advance of a participant (new when ``before`` is None) to ``batch``.
+
+    Counters count on the (UTC) day each thing happened in the flow's time.
+    """
     state = result.state
     flow = state.flow
-    day = now.date().isoformat()
     if before is None:
-        batch.count(batch.daily_counts, (flow, day, "entered"))
+        batch.count(batch.daily_counts, (flow, _day(state.entered_at), "entered"))
     if state.succeeded_at is not None and (before is None or before.succeeded_at is None):
-        batch.count(batch.daily_counts, (flow, day, "succeeded"))
+        batch.count(batch.daily_counts, (flow, _day(state.succeeded_at), "succeeded"))
     ended = state.status in FINAL_STATUSES and (
         before is None or before.status not in FINAL_STATUSES
     )
     if ended and state.status != SUCCEEDED:  # a success is counted once, above
-        batch.count(batch.daily_counts, (flow, day, state.status))
+        batch.count(
+            batch.daily_counts, (flow, _day(state.ended_at or state.entered_at), state.status)
+        )
     pid = state.id
     for entry in result.history:
         batch.history.append(
@@ -94,7 +97,7 @@ def absorb(
                 entry.detail,
             )
         )
-        batch.count(batch.step_counts, (flow, day, entry.step or "-", entry.outcome))
+        batch.count(batch.step_counts, (flow, _day(entry.at), entry.step or "-", entry.outcome))
     for event in result.emitted:
         batch.events.append(NewEvent(cid, event.type, event.at, dict(event.data)))
     if not result.effects:
@@ -113,7 +116,7 @@ def absorb(
         },
     }
     for effect in result.effects:
-        _effect(batch, cid, state, effect, content, variables, now)
+        _effect(batch, cid, state, effect, content, variables)
 
 
 def _effect(
@@ -123,7 +126,6 @@ def _effect(
     effect: Effect,
     content: ContentIndex,
     variables: Mapping[str, Any],
-    now: datetime,
 ) -> None:
     kind = effect.type
     if kind in ("send_email", "send_sms"):
@@ -150,7 +152,7 @@ def _effect(
     elif kind in CRM_KINDS:
         data = {k: _render_deep(v, variables) for k, v in effect.params.items()}
         batch.crm.append(
-            CrmObject(effect.key, kind, cid, state.flow, effect.step or "-", data, now)
+            CrmObject(effect.key, kind, cid, state.flow, effect.step or "-", data, effect.at)
         )
     elif kind in ("start_flow", "transfer"):
         target = str(effect.params.get("flow"))
@@ -159,7 +161,7 @@ def _effect(
             NewEvent(
                 cid,
                 ENTRY_REQUEST,
-                now,
+                effect.at,
                 {"flow": target, "via": via, "from": state.flow},
                 id=f"{effect.key}:{via}",
             )
@@ -221,3 +223,7 @@ def _render_deep(value: Any, variables: Mapping[str, Any]) -> Any:
     if isinstance(value, list):
         return [_render_deep(v, variables) for v in value]
     return value
+
+
+def _day(moment: datetime) -> str:
+    return moment.astimezone(UTC).date().isoformat()

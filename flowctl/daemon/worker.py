@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 
 from flowctl.daemon.effects import ENTRY_REQUEST, absorb
@@ -27,6 +27,7 @@ from flowctl.engine import (
     Event,
     ParticipantState,
     Program,
+    Result,
     advance,
     compile_flow,
     consider_entry,
@@ -45,7 +46,6 @@ MAX_PASSES = 100
 ENGAGEMENT = {"email_opened": "opened", "email_link_clicked": "clicked"}
 """Events counted per flow as daily metrics ``opened:MAILING`` / ``clicked:MAILING``."""
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -237,11 +237,13 @@ class _Work:
         cid = stored.cid
         event = Event(stored.type, stored.occurred_at, stored.data, stored.id)
         target = stored.data.get("flow") if stored.type == ENTRY_REQUEST else None
+        # As of when it occurred; an event a paused flow kept, as of its release.
+        at = self.now if held_for else min(stored.occurred_at, self.now)
         if cid in self.contacts:
             for flow in flows.values():
                 if (held_for and flow.name != held_for) or (target and flow.name != target):
                     continue
-                self._offer(cid, event, stored.seq, flow, direct=target is not None)
+                self._offer(cid, event, at, stored.seq, flow, direct=target is not None)
         if held_for is None:
             self.batch.processed.append(stored.seq)
             if stored.type in ENGAGEMENT and cid in self.contacts:
@@ -272,7 +274,9 @@ class _Work:
         for flow in sorted(flows):
             self.batch.count(self.batch.daily_counts, (flow, day, metric))
 
-    def _offer(self, cid: int, event: Event, seq: int, flow: FlowRow, *, direct: bool) -> None:
+    def _offer(
+        self, cid: int, event: Event, at: datetime, seq: int, flow: FlowRow, *, direct: bool
+    ) -> None:
         program = self.worker.program(flow.name, flow.version)
         if program is None:
             return
@@ -286,55 +290,73 @@ class _Work:
             return
         for state in live:
             if _wakes(program, state):
-                self.advance(cid, state, new=False)
+                self.advance(cid, state, new=False, until=at)
         if flow.state != ACTIVE:
             return
         decision = consider_entry(
             program,
             event,
             self.contacts[cid],
-            self.now,
+            at,
             activated_at=flow.activated_at,
             prior=[p for p in self.parts.get(cid, ()) if p.flow == flow.name],
             direct=direct,
         )
         if decision.state is not None:
             self.entered += 1
-            self.advance(cid, decision.state, new=True)
+            self.advance(cid, decision.state, new=True, until=at)
 
-    def advance(self, cid: int, state: ParticipantState, *, new: bool) -> None:
-        """Run one participant and add what it did to the batch."""
+    def advance(
+        self, cid: int, state: ParticipantState, *, new: bool, until: datetime | None = None
+    ) -> None:
+        """Run one participant up to ``until`` (now when None) and add what it did to the
+        batch. Each wait that ends by then ends as of its due time, and what follows runs
+        from there, as a daemon running all along would have run it."""
         contact = self.contacts.get(cid)
         program = self.worker.program(state.flow, state.version)
         if contact is None or program is None:
             return
+        until = self.now if until is None else min(until, self.now)
         sent = self.sent.setdefault(cid, [])
-        context = Context(
-            limits=self.worker.limits,
-            once_per_contact=self.content.once_per_contact,
-            sent_mailings=frozenset(name for name, _ in sent if name),
-            sent_at=tuple(at for _, at in sent),
-            render=render,
-        )
         events = self.seen.setdefault(cid, [])
-        result = advance(program, state, contact, events, self.now, context)
+        results: list[Result] = []
+        current = state
+        while True:
+            at = _next_move(current, until)
+            context = Context(
+                limits=self.worker.limits,
+                once_per_contact=self.content.once_per_contact,
+                sent_mailings=frozenset(name for name, _ in sent if name),
+                sent_at=tuple(when for _, when in sent),
+                render=render,
+            )
+            result = advance(program, current, contact, events, at, context)
+            results.append(result)
+            contact, current = result.contact, result.state
+            events.extend(result.emitted)
+            sent.extend(
+                (e.params.get("mailing") or e.params.get("sms"), e.at)
+                for e in result.effects
+                if e.type in ("send_email", "send_sms")
+            )
+            # On to the end of the next wait, if it comes by ``until``; and to ``until``
+            # itself for a wait that events may end (they are read up to then).
+            if at >= until or current.status != WAITING or current.due is None:
+                break
+            if current.due > until and not _wakes(program, current):
+                break
+        result = _joined(results)
         if not new and result.state == state and not (result.history or result.effects):
             return  # woken for nothing: no write
-        absorb(self.batch, cid, None if new else state, result, self.content, self.now)
+        absorb(self.batch, cid, None if new else state, result, self.content)
         if new:
             self.batch.entered.append((cid, result.state))
         else:
             self.batch.advanced.append(result.state)
         self._remember(cid, state, result.state)
-        if result.contact is not contact:
+        if result.contact is not self.contacts[cid]:
             self.contacts[cid] = result.contact
             self.batch.contacts[cid] = result.contact
-        events.extend(result.emitted)
-        sent.extend(
-            (e.params.get("mailing") or e.params.get("sms"), e.at)
-            for e in result.effects
-            if e.type in ("send_email", "send_sms")
-        )
         self.steps += sum(1 for h in result.history if h.step is not None)
 
     def _remember(self, cid: int, before: ParticipantState, after: ParticipantState) -> None:
@@ -383,6 +405,29 @@ def _reads_events(program: Program) -> bool:
         *(getattr(s, "condition", None) for s in program.steps.values()),
     ]
     return any(c is not None and c.uses_events for c in conditions)
+
+
+def _next_move(state: ParticipantState, until: datetime) -> datetime:
+    """When a participant moves next on the way to ``until``: the end of its wait if
+    that comes first, else ``until``; never before it entered or began to wait."""
+    at = until
+    if state.status == WAITING and state.due is not None and state.due < until:
+        at = state.due
+    return max(at, state.wait_since or state.entered_at)
+
+
+def _joined(results: Sequence[Result]) -> Result:
+    """Successive advances of one participant as one."""
+    if len(results) == 1:
+        return results[0]
+    last = results[-1]
+    return Result(
+        last.state,
+        last.contact,
+        tuple(e for r in results for e in r.effects),
+        tuple(e for r in results for e in r.emitted),
+        tuple(h for r in results for h in r.history),
+    )
 
 
 def _event_driven(program: Program) -> bool:

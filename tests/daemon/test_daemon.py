@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from datetime import datetime
 from email.message import EmailMessage
 
 from flowctl.channels import message_id
+from flowctl.timeutil import parse_instant
 from tests.channels.conftest import Mailbox, SmtpServer
 from tests.conftest import FLOWS
 from tests.daemon.conftest import T0, Flowctl, days, smtp_config
@@ -381,6 +383,39 @@ def test_an_emitted_event_wakes_a_wait_until_of_another_flow(flowctl: Flowctl) -
     assert ann["status"] == "completed"
     assert flowctl.path("ann@example.com", "vip-watch") == ["wait-vip", "tag-watched"]
     assert pending_types(flowctl) == []
+
+
+def steps_at(flowctl: Flowctl, contact: str) -> list[tuple[str, datetime]]:
+    """``(step, when)`` of the contact's history, oldest first."""
+    rows = reversed(flowctl.history(contact=contact))
+    return [(r["step"], parse_instant(r["at"])) for r in rows if r["step"] is not None]
+
+
+def test_a_later_once_runs_each_wait_to_its_end_as_a_running_daemon_would(
+    flowctl: Flowctl,
+) -> None:
+    setup(flowctl, MAILER, "mailer")
+    flowctl.send("form_submitted", "ann@example.com", form="news")
+    flowctl.once(T0 + days(9))  # the first run since the form came in
+    assert flowctl.participant("mailer", "ann@example.com")["status"] == "completed"
+    assert steps_at(flowctl, "ann@example.com") == [
+        ("first-mail", T0),
+        ("pause-2d", T0 + days(2)),
+        ("second-mail", T0 + days(2)),
+    ]
+    assert {m["status"] for m in flowctl.messages()} == {"sent"}
+
+
+def test_a_later_once_meets_a_wait_until_when_its_event_came(flowctl: Flowctl) -> None:
+    setup(flowctl, WATCH, "vip-watch")
+    flowctl.send("form_submitted", "ann@example.com", form="vip")
+    flowctl.once()
+    flowctl.send("tag_added", "ann@example.com", at=T0 + days(1), tag="vip")
+    flowctl.once(T0 + days(5))  # after the 3-day timeout: met all the same, on day 1
+    assert steps_at(flowctl, "ann@example.com") == [
+        ("wait-vip", T0 + days(1)),
+        ("tag-watched", T0 + days(1)),
+    ]
 
 
 def test_success_while_waiting_succeeds_and_transfers(flowctl: Flowctl) -> None:

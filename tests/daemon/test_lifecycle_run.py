@@ -4,12 +4,19 @@ cancel-scheduled, and a new version applied while participants wait."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from tests.channels.conftest import Mailbox, SmtpServer
 from tests.daemon.conftest import T0, Flowctl, days, smtp_config
 from tests.daemon.test_daemon import MAILER, WATCH, setup
 
 HOUR = days(1) / 24
+
+
+def iso_utc(moment: datetime) -> str:
+    """An instant as the JSON views write it."""
+    return moment.astimezone(UTC).isoformat()
+
 
 # MAILER with a step added after the delay (ids kept) ...
 MAILER_V2_KEPT = MAILER.replace(
@@ -55,6 +62,12 @@ def test_pause_holds_due_steps_and_keeps_triggers_for_the_resume(flowctl: Flowct
         "pause-2d",
         "hello",
     )
+    # as of the resume: nothing of the flow ran during the pause
+    ann_steps = [(h["step"], h["at"]) for h in flowctl.history(contact="ann@example.com")]
+    assert ann_steps[:2] == [
+        ("second-mail", iso_utc(T0 + days(4))),
+        ("pause-2d", iso_utc(T0 + days(4))),
+    ]
     sent = sorted((m["contact"], m["step"]) for m in flowctl.messages("--flow", "mailer"))
     assert sent == [
         ("ann@example.com", "first-mail"),
