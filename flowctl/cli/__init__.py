@@ -40,9 +40,30 @@ def _options(
             show_default=False,
         ),
     ] = None,
+    output: Annotated[
+        Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.11
+        typer.Option(
+            "-o",
+            "--output",
+            help="Output format (json, …) for whichever command prints data; its own -o wins.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Marketing-automation flows as code: validate, simulate, test and run them."""
     ctx.obj = Globals(store=store, config=config)
+    if output is not None:
+        ctx.default_map = _default_everywhere(ctx.command, "output", output)
+
+
+def _default_everywhere(command: object, name: str, value: str) -> dict[str, object]:
+    """A Click ``default_map`` giving the option ``name`` of every command below
+    ``command`` the default ``value``."""
+    commands = getattr(command, "commands", None)
+    if commands is None:
+        params = getattr(command, "params", ())
+        return {name: value} if any(p.name == name for p in params) else {}
+    return {key: _default_everywhere(sub, name, value) for key, sub in commands.items()}
 
 
 # Command modules register themselves on ``app``.

@@ -21,11 +21,13 @@ if TYPE_CHECKING:
 class DataFormat(StrEnum):
     text = "text"
     json = "json"
+    yaml = "yaml"
 
 
 class TableFormat(StrEnum):
     table = "table"
     json = "json"
+    yaml = "yaml"
 
 
 OutputOpt = Annotated[TableFormat, typer.Option("-o", "--output", help="Output format.")]
@@ -67,8 +69,19 @@ def load_config(ctx: typer.Context) -> Config:
     return _load(globals_of(ctx).config)
 
 
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+def print_data(output: str, data: Any) -> None:
+    """``data`` on stdout as JSON, or as YAML with the same keys and values."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    if output != "yaml":
+        sys.stdout.write(text + "\n")
+        return
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment] # JSON order
+    yaml.dump(json.loads(text), sys.stdout)
 
 
 def console(stderr: bool = False) -> Any:
@@ -104,8 +117,8 @@ def print_rows(
     columns: Sequence[str] | None = None,
 ) -> int:
     """Rows as JSON (whole) or as a table of ``keys`` (headed by ``columns``); exit code 0."""
-    if output == TableFormat.json:
-        print_json(list(rows))
+    if output != TableFormat.table:
+        print_data(output, list(rows))
         return 0
     cells = [[_cell(row.get(k)) for k in keys] for row in rows]
     print_table(columns or keys, cells, empty=empty)

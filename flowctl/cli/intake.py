@@ -23,7 +23,7 @@ from flowctl.cli.common import (
     StoreOpt,
     TableFormat,
     open_store,
-    print_json,
+    print_data,
     print_table,
     progress,
 )
@@ -60,8 +60,8 @@ def contacts_import(
     records = contact_records(*_source(file))  # refuses a CSV with no id/email column first
     with open_store(ctx, store) as st, progress("import", _rows(file)) as advance:
         result = import_contacts(st, records, now, on_progress=advance)
-    if output == TableFormat.json:
-        print_json(result.to_dict())
+    if output != TableFormat.table:
+        print_data(output, result.to_dict())
     else:
         typer.echo(
             f"created {result.created}, updated {result.updated}, "
@@ -85,8 +85,8 @@ def contacts_list(
     with open_store(ctx, store, create=False) as st:
         rows, total = list_contacts(st, limit=limit, offset=offset)
     views = [contact_view(r) for r in rows]
-    if output == TableFormat.json:
-        print_json(views)
+    if output != TableFormat.table:
+        print_data(output, views)
         return 0
     print_table(
         CONTACT_COLUMNS,
@@ -122,8 +122,8 @@ def contacts_show(
 
     with open_store(ctx, store, create=False) as st:
         view = show_contact(st, ref)
-    if output == DataFormat.json:
-        print_json(view)
+    if output != DataFormat.text:
+        print_data(output, view)
     else:
         _print_fields(view)
     return 0
@@ -164,8 +164,8 @@ def event_send(
     now = clock.now()
     with open_store(ctx, store) as st:
         result = send_event(st, event_type, contact, params, occurred, event_id, now)
-    if output == DataFormat.json:
-        print_json(result.to_dict())
+    if output != DataFormat.text:
+        print_data(output, result.to_dict())
     elif result.added:
         typer.echo(f"event/{event_type} recorded for {contact}")
     else:
@@ -190,8 +190,8 @@ def event_ingest(
     records = read_records(*_source(file))
     with open_store(ctx, store) as st, progress("ingest", _rows(file)) as advance:
         result = ingest_events(st, records, now, on_progress=advance)
-    if output == TableFormat.json:
-        print_json(result.to_dict())
+    if output != TableFormat.table:
+        print_data(output, result.to_dict())
     else:
         typer.echo(
             f"added {result.added}, duplicates {result.duplicates}, rejected {len(result.rejected)}"

@@ -17,7 +17,7 @@ from flowctl.cli.common import (
     confirm,
     load_config,
     open_store,
-    print_json,
+    print_data,
 )
 from flowctl.errors import UsageError
 
@@ -45,8 +45,8 @@ def apply(
         applied = run_apply(st, paths, now=clock.now(), dry_run=dry_run)
     if applied.checked.warning_count:
         typer.echo(render_text(applied.checked), err=True, nl=False)
-    if output == TableFormat.json:
-        print_json([c.to_json() for c in applied.changes])
+    if output != TableFormat.table:
+        print_data(output, [c.to_json() for c in applied.changes])
         return 0
     suffix = " (dry run)" if dry_run else ""
     for change in applied.changes:
@@ -102,8 +102,8 @@ def rollback(
 
     with open_store(ctx, store, create=False) as st:
         change = run_rollback(st, flow, to, now=clock.now())
-    if output == TableFormat.json:
-        print_json(change.to_json())
+    if output != TableFormat.table:
+        print_data(output, change.to_json())
     elif change.result == "unchanged":
         typer.echo(f"{change.ref} unchanged (version {to} is what version {change.version} holds)")
     else:
@@ -176,7 +176,7 @@ def deactivate(
     with open_store(ctx, store, create=False) as st:
         impact = lifecycle.deactivation_impact(st, flow)
         fate = "will be canceled" if cancel_scheduled else "will go on to the end"
-        if output != TableFormat.json:
+        if output == TableFormat.table:
             typer.echo(
                 f"flow/{flow} has {impact.participants} active participants "
                 f"({impact.scheduled} with a scheduled step); they {fate}.",
@@ -220,8 +220,8 @@ def _kind_and_name(ref: str) -> tuple[str, str]:
 
 
 def _report(done: Transition, verb: str, output: TableFormat) -> int:
-    if output == TableFormat.json:
-        print_json(done.to_json())
+    if output != TableFormat.table:
+        print_data(output, done.to_json())
         return 0
     if done.changed:
         typer.echo(f"flow/{done.flow} {verb}")

@@ -22,7 +22,7 @@ from flowctl.cli.common import (
     TableFormat,
     console,
     open_store,
-    print_json,
+    print_data,
 )
 
 if TYPE_CHECKING:
@@ -72,9 +72,9 @@ def report(
             return 0
         _write(html, page)
         note = f"report of flow/{flow} written to {html.resolve()}"
-        typer.echo(note, err=output == TableFormat.json)
-    if output == TableFormat.json:
-        print_json(report_json(figures))
+        typer.echo(note, err=output != TableFormat.table)
+    if output != TableFormat.table:
+        print_data(output, report_json(figures))
     elif html is None:
         from flowctl.report.terminal import render
 
@@ -95,8 +95,8 @@ def why(
 
     with open_store(ctx, store, create=False) as st:
         answer = explain(st, flow, contact, now=clock.now())
-    if output == DataFormat.json:
-        print_json(why_json(answer))
+    if output != DataFormat.text:
+        print_data(output, why_json(answer))
     else:
         _print_why(answer)
     return 0

@@ -19,7 +19,7 @@ from flowctl.cli.common import (
     TableFormat,
     load_config,
     open_store,
-    print_json,
+    print_data,
     print_rows,
 )
 
@@ -88,8 +88,8 @@ def daemon(
             if server is not None:
                 server.stop()
             runner.close()
-    if output == TableFormat.json:
-        print_json(stats.to_dict())
+    if output != TableFormat.table:
+        print_data(output, stats.to_dict())
     else:
         typer.echo(
             f"events {stats.events}, entered {stats.entered}, steps {stats.steps}, "
@@ -111,8 +111,8 @@ def enroll(
 
     with open_store(ctx, store) as st:
         outcome = run_enroll(st, flow, contact, now=clock.now())
-    if output == TableFormat.json:
-        print_json(outcome)
+    if output != TableFormat.table:
+        print_data(output, outcome)
     elif outcome["entered"]:
         typer.echo(f"{contact} enrolled in flow/{flow}; the daemon's next tick runs its steps")
     else:

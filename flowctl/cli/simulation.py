@@ -12,7 +12,7 @@ import typer
 
 from flowctl import clock
 from flowctl.cli import app
-from flowctl.cli.common import DataFormat, console, print_json, progress
+from flowctl.cli.common import DataFormat, console, print_data, progress
 from flowctl.errors import InputError, UsageError
 
 
@@ -69,8 +69,8 @@ def simulate(
         horizon,
         [d for d in docs if d.get("kind") in ("Mailing", "Sms")],
     )
-    if output == DataFormat.json:
-        print_json(result.to_dict())
+    if output != DataFormat.text:
+        print_data(output, result.to_dict())
     else:
         from flowctl.render.simulation import print_simulation
 
@@ -98,8 +98,8 @@ def _forecast(program: Any, path: Path, begin: Any, horizon: str, output: DataFo
     bad = sorted(unreadable + [(lines[row - 1], msg) for row, msg in result.rejected])
     data = result.to_dict()
     data["rejected"] = [{"line": line, "message": message} for line, message in bad]
-    if output == DataFormat.json:
-        print_json(data)
+    if output != DataFormat.text:
+        print_data(output, data)
     else:
         from flowctl.render.simulation import print_forecast
 
@@ -132,8 +132,8 @@ def flow_test(
         raise InputError("no FlowTest documents found in the paths given")
     if junit is not None:
         junit.write_text(junit_xml(cases), encoding="utf-8")
-    if output == DataFormat.json:
-        print_json(flow_test_json(cases))
+    if output != DataFormat.text:
+        print_data(output, flow_test_json(cases))
     else:
         print_test_results(console(), cases)
     return 0 if all(case.passed for _, case in cases) else 1

@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from flowctl.cli import app
-from flowctl.cli.common import OutputOpt, TableFormat, console, globals_of, print_json, print_table
+from flowctl.cli.common import OutputOpt, TableFormat, console, globals_of, print_data, print_table
 
 store_app = typer.Typer(help="The store itself: move it to PostgreSQL.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
@@ -65,8 +65,9 @@ def store_migrate(
     origin = store_url(source or globals_of(ctx).store)
     with _bar() as advance:
         result = migrate(origin, destination, replace=replace, on_progress=advance)
-    if output == TableFormat.json:
-        print_json(
+    if output != TableFormat.table:
+        print_data(
+            output,
             {
                 "source": result.source,
                 "destination": result.destination,
@@ -74,7 +75,7 @@ def store_migrate(
                     t.table: {"source": t.source, "copied": t.destination} for t in result.tables
                 },
                 "rows": result.rows,
-            }
+            },
         )
         return 0
     print_table(

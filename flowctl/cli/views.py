@@ -23,7 +23,7 @@ from flowctl.cli.common import (
     TableFormat,
     console,
     open_store,
-    print_json,
+    print_data,
     print_table,
 )
 
@@ -94,8 +94,8 @@ def get_flows(
             search=search,
             now=now,
         )
-    if output == TableFormat.json:
-        print_json([flow_json(r) for r in rows])
+    if output != TableFormat.table:
+        print_data(output, [flow_json(r) for r in rows])
         return 0
     filtered = bool(state or running or recent or folder is not None or search)
     print_table(
@@ -134,8 +134,8 @@ def describe(
     with open_store(ctx, store, create=False) as st:
         authorize(st, VIEW)
         data = describe_flow(st, flow, now)
-    if output == DataFormat.json:
-        print_json(data)
+    if output != DataFormat.text:
+        print_data(output, data)
     else:
         _print_overview(data)
     return 0
@@ -168,8 +168,8 @@ def users_list(
     with open_store(ctx, store, create=False) as st:
         authorize(st, VIEW)
         users = users_json(st)
-    if output == TableFormat.json:
-        print_json(users)
+    if output != TableFormat.table:
+        print_data(output, users)
     else:
         print_table(
             ("name", "role"),
@@ -198,8 +198,8 @@ def audit_log(
     with open_store(ctx, store, create=False) as st:
         authorize(st, VIEW)
         entries = [audit_json(e) for e in st.audit_log(limit=limit, since=start)]
-    if output == TableFormat.json:
-        print_json(entries)
+    if output != TableFormat.table:
+        print_data(output, entries)
     else:
         columns = ("at", "user", "command", "object", "detail")
         print_table(

@@ -47,7 +47,6 @@ ENGAGEMENT = {"email_opened": "opened", "email_link_clicked": "clicked"}
 """Events counted per flow as daily metrics ``opened:MAILING`` / ``clicked:MAILING``."""
 
 
-
 @dataclass
 class Stats:
     """What a pass (or a run) did."""

@@ -237,3 +237,26 @@ def test_describe_is_not_audited(cli: Cli, db: Path) -> None:
     assert cli("describe", "upsell", "--store", db).code == 0
     run = cli("audit", "--store", db, "-o", "json")
     assert (run.code, run.json()) == (0, [])
+
+
+def test_output_as_a_global_option_before_the_command(cli: Cli, db: Path) -> None:
+    run = cli("--store", db, "-o", "json", "get", "flows")
+    assert run.code == 0, run.err
+    assert [r["name"] for r in run.json()] == ["upsell", "welcome", "winback"]
+    own = cli("--store", db, "-o", "json", "get", "flows", "-o", "table")  # the command's wins
+    assert own.code == 0 and own.out.startswith("NAME")
+
+
+def test_output_yaml_has_the_json_keys_and_values(cli: Cli, db: Path) -> None:
+    from ruamel.yaml import YAML
+
+    as_json = cli("describe", "welcome", "--store", db, "-o", "json").json()
+    run = cli("describe", "welcome", "--store", db, "-o", "yaml")
+    assert run.code == 0, run.err
+    assert YAML(typ="safe").load(run.out) == as_json
+
+
+def test_output_a_command_does_not_have_is_a_usage_error(cli: Cli, db: Path) -> None:
+    run = cli("--store", db, "-o", "sarif", "get", "flows")
+    assert run.code == 2
+    assert "'sarif' is not one of" in run.err
