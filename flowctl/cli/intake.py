@@ -27,7 +27,7 @@ from flowctl.cli.common import (
     print_table,
     progress,
 )
-from flowctl.errors import InvalidValue, UsageError
+from flowctl.errors import UsageError
 
 if TYPE_CHECKING:
     from flowctl.operate.intake import Rejection
@@ -244,12 +244,13 @@ def _params(items: list[str]) -> dict[str, Any]:
 
 
 def _instant(text: str) -> Any:
-    from flowctl.timeutil import parse_instant
+    from flowctl.operate.intake_checks import Rejected, instant_with_offset
 
     try:
-        return parse_instant(text)
-    except InvalidValue as exc:
-        raise UsageError(f"--at: {exc.message}") from exc
+        return instant_with_offset(text)
+    except Rejected as exc:
+        reason = str(exc).removeprefix("'occurred_at' ")
+        raise UsageError(f"--at {reason}") from exc
 
 
 def _print_fields(view: Mapping[str, Any]) -> None:

@@ -69,7 +69,7 @@ def check_event(line: int, data: Mapping[str, Any], now: datetime) -> Incoming:
     else:
         fields = check_contact(contact)
     when = data.get("occurred_at")
-    at = now if when is None else _instant(when)
+    at = now if when is None else instant_with_offset(when)
     eid = data.get("id")
     if eid is not None and not (type(eid) is str and (eid := eid.strip())):
         eid = _text(data["id"], "id")
@@ -178,7 +178,8 @@ def _timezone(value: Any) -> str:
     raise Rejected(f"'timezone' {value!r} is not an IANA time zone, e.g. Europe/Oslo or UTC")
 
 
-def _instant(value: Any) -> datetime:
+def instant_with_offset(value: Any) -> datetime:
+    """An event's ``occurred_at``: ISO 8601 with an offset (or ``Z``), else :class:`Rejected`."""
     moment = None
     if isinstance(value, str):
         try:

@@ -44,8 +44,6 @@ from flowctl.store import FLOW, Store
 NO_STEP: Final = "-"
 """The counters' step for entries that belong to no step (success, exit_when)."""
 BRANCHING: Final = frozenset({"decision", "split", "wait_until"})
-DELETED: Final = "deleted"
-"""The state shown for a deleted flow: its participants and counters are kept."""
 OPENED: Final = "opened"
 CLICKED: Final = "clicked"
 
@@ -126,18 +124,16 @@ def build_report(
 ) -> Report:
     """The report of ``flow`` for the days ``since`` … ``until`` (both included).
 
-    A deleted flow whose participants or counters remain is reported with
-    state ``deleted`` (its steps as the counters name them). Raises
-    :class:`~flowctl.errors.NotFound` for an unknown flow and
+    Raises :class:`~flowctl.errors.NotFound` for an unknown flow and
     :class:`~flowctl.errors.UsageError` when ``since`` is after ``until``.
     """
     if since is not None and until is not None and since > until:
         raise UsageError(f"--since {since} is after --until {until}", hint="swap them, or drop one")
     row = store.flow(flow)
+    if row is None:
+        raise unknown_flow(store, flow)
     statuses = store.participant_counts(flow)
     daily = store.daily_counts(flow)
-    if row is None and not (statuses or daily):
-        raise unknown_flow(store, flow)
     doc = store.document(FLOW, flow)
     programs = _programs(store, flow)
     counts = store.step_counts(flow, since=since, until=until)
@@ -150,9 +146,9 @@ def build_report(
         participants = sum(n for _, n in entries)
     return Report(
         flow=flow,
-        title=row.title if row else None,
-        state=row.state if row else DELETED,
-        version=row.version if row else 0,
+        title=row.title,
+        state=row.state,
+        version=row.version,
         since=since,
         until=until,
         generated_at=now,

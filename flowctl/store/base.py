@@ -18,7 +18,7 @@ from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from flowctl.engine.state import ParticipantState
 from flowctl.store.records import (
@@ -32,6 +32,17 @@ from flowctl.store.records import (
 from flowctl.store.runtime import RuntimeStore
 
 T = TypeVar("T")
+
+
+FLOW_TABLES: Final = (
+    "activations",
+    "participants",
+    "history",
+    "step_counts",
+    "daily_counts",
+    "deferred",
+)
+"""The tables holding a flow's own rows (by its name, in ``flow``): deleted with it."""
 
 
 class Store(RuntimeStore):
@@ -94,10 +105,12 @@ class Store(RuntimeStore):
 
     @abstractmethod
     def delete_document(self, kind: str, name: str) -> bool:
-        """Delete a document with all its versions (and a flow's activation periods).
+        """Delete a document with all its versions, in one transaction; for a flow
+        also its activation periods, participants, step history, counters and held
+        events, so that a flow applied later under the name starts afresh. The
+        messages it sent and the CRM objects it made stay (they happened).
 
-        Returns False when it did not exist. Participants and history are
-        kept (reports of a deleted flow stay readable).
+        Returns False when it did not exist.
         """
 
     # -- flow state -----------------------------------------------------

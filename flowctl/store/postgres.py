@@ -20,7 +20,7 @@ import psycopg
 from flowctl.engine.state import ParticipantState
 from flowctl.errors import Refused
 from flowctl.store import postgres_schema
-from flowctl.store.base import Store
+from flowctl.store.base import FLOW_TABLES, Store
 from flowctl.store.codec import contact_id, dumps, email_key
 from flowctl.store.postgres_runtime import PostgresRuntime
 from flowctl.store.postgres_schema import Conn, connect, redact, why
@@ -156,7 +156,8 @@ class PostgresStore(PostgresRuntime, Store):
             gone = self._x("DELETE FROM heads WHERE kind = %s AND name = %s", (kind, name))
             self._x("DELETE FROM versions WHERE kind = %s AND name = %s", (kind, name))
             if kind == FLOW:
-                self._x("DELETE FROM activations WHERE flow = %s", (name,))
+                for table in FLOW_TABLES:
+                    self._x(f"DELETE FROM {table} WHERE flow = %s", (name,))
         return bool(gone)
 
     # -- flow state -----------------------------------------------------

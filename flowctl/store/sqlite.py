@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from flowctl.engine.state import ParticipantState
 from flowctl.errors import FlowctlError, InputError, Refused, UsageError
 from flowctl.store import sqlite_schema
-from flowctl.store.base import Store
+from flowctl.store.base import FLOW_TABLES, Store
 from flowctl.store.codec import (
     contact_id,
     contact_row,
@@ -199,7 +199,8 @@ class SqliteStore(SqliteRuntime, Store):
             ).rowcount
             self._conn.execute("DELETE FROM versions WHERE kind = ? AND name = ?", (kind, name))
             if kind == FLOW:
-                self._conn.execute("DELETE FROM activations WHERE flow = ?", (name,))
+                for table in FLOW_TABLES:
+                    self._conn.execute(f"DELETE FROM {table} WHERE flow = ?", (name,))
         return bool(gone)
 
     # -- flow state -----------------------------------------------------

@@ -240,7 +240,14 @@ def test_send_at_an_instant(cli: Cli, db: str) -> None:
 
 @pytest.mark.parametrize(
     "extra",
-    [("--data", "novalue"), ("--data", "=v"), ("--at", "yesterday"), ("--contact", "bob")],
+    [
+        ("--data", "novalue"),
+        ("--data", "=v"),
+        ("--at", "yesterday"),
+        ("--at", "2026-03-02T09:00:00"),  # no offset: as event ingest, refused
+        ("--at", "2026-03-02"),
+        ("--contact", "bob"),
+    ],
 )
 def test_send_usage_errors_exit_2(cli: Cli, db: str, extra: tuple[str, str]) -> None:
     run = cli("event", "send", "x", "--contact", "a@x.com", *extra, "--store", db)

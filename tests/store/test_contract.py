@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from flowctl.engine.state import Event, ParticipantState
 from flowctl.errors import Refused
 from flowctl.store import AuditEntry, NewEvent, Store, StoredDocument, open_store
-from flowctl.store.records import Attempt, Batch, NewMessage
+from flowctl.store.records import Attempt, Batch, HistoryRow, NewMessage
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))
@@ -205,6 +206,39 @@ def test_delete_document_removes_versions_and_periods(store: Store) -> None:
     assert store.flow("a") is None
     assert store.document("Mailing", "a") is not None  # another kind, another document
     assert store.delete_document("Flow", "a") is False
+
+
+def test_delete_flow_takes_its_participants_history_and_counters(store: Store) -> None:
+    store.add_version(doc("a"))
+    store.set_flow_state("a", "active", T0)
+    (cid,) = store.insert_contacts([{"email": "ann@example.com"}], T0)
+    state = ParticipantState(
+        flow="a",
+        version=1,
+        contact="ann@example.com",
+        status="completed",
+        step=None,
+        due=None,
+        entered_at=T0,
+        trigger=Event("form_submitted", T0, {}),
+        ended_at=T0,
+    )
+    ran = HistoryRow(state.id, "a", 1, cid, T0, "s1", "end", "end")
+    store.commit_batch(
+        Batch(
+            entered=[(cid, state)],
+            history=[ran],
+            step_counts={("a", "2026-03-02", "s1", "end"): 1},
+            daily_counts={("a", "2026-03-02", "entered"): 1},
+        ),
+        T0,
+    )
+    assert store.participant_counts("a") == {"completed": 1}
+    store.set_flow_state("a", "deactivated", T0)
+    assert store.delete_document("Flow", "a") is True
+    assert store.participant_counts("a") == {}
+    assert store.history(flow="a") == []
+    assert store.step_counts("a") == {} and store.daily_counts("a") == {}
 
 
 def test_delete_document_then_recreate_starts_at_one(store: Store) -> None:
