@@ -22,6 +22,7 @@ from flowctl.cli.common import (
 from flowctl.errors import UsageError
 
 if TYPE_CHECKING:
+    from flowctl.operate.apply import Change
     from flowctl.operate.lifecycle import Transition
 
 FlowArg = Annotated[str, typer.Argument(help="The flow's name.", show_default=False)]
@@ -51,13 +52,7 @@ def apply(
     suffix = " (dry run)" if dry_run else ""
     for change in applied.changes:
         typer.echo(f"{change.ref} {change.result}{suffix}")
-        if change.migrate or change.step_removed:
-            typer.echo(
-                f"  {change.migrate} participants go on in version {change.version}, "
-                f"{change.step_removed} exit (their step was removed)"
-            )
-        if change.keep:
-            typer.echo(f"  {change.keep} participants finish on their version (on_update: keep)")
+        _echo_participants(change)
     if applied.skipped:
         count = len(applied.skipped)
         typer.echo(
@@ -108,7 +103,19 @@ def rollback(
         typer.echo(f"{change.ref} unchanged (version {to} is what version {change.version} holds)")
     else:
         typer.echo(f"{change.ref} rolled back to version {to} as version {change.version}")
+        _echo_participants(change)
     return 0
+
+
+def _echo_participants(change: Change) -> None:
+    """What a new version of a running flow does to its participants (spec §9)."""
+    if change.migrate or change.step_removed:
+        typer.echo(
+            f"  {change.migrate} participants go on in version {change.version}, "
+            f"{change.step_removed} exit (their step was removed)"
+        )
+    if change.keep:
+        typer.echo(f"  {change.keep} participants finish on their version (on_update: keep)")
 
 
 @app.command()

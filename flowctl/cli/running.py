@@ -113,6 +113,8 @@ def enroll(
         outcome = run_enroll(st, flow, contact, now=clock.now())
     if output != TableFormat.table:
         print_data(output, outcome)
+    elif outcome["held"]:
+        typer.echo(f"{contact} enrolled in flow/{flow}; it enters when the flow is resumed")
     elif outcome["entered"]:
         typer.echo(f"{contact} enrolled in flow/{flow}; the daemon's next tick runs its steps")
     else:
@@ -135,7 +137,7 @@ def participants(
     from flowctl.operate.running import participant_list
 
     with open_store(ctx, store, create=False) as st:
-        rows = participant_list(st, flow, status.value if status else None)
+        rows = participant_list(st, flow, status.value if status else None, now=clock.now())
     columns = (
         "e-mail",
         "company",

@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from flowctl.daemon.effects import ENTRY_REQUEST
-from flowctl.engine import Event, compile_flow, consider_entry
+from flowctl.engine import ACTIVE as RUNNING
+from flowctl.engine import WAITING, Event, compile_flow, consider_entry
 from flowctl.errors import Refused
 from flowctl.operate import rights
 from flowctl.operate.intake import find_contact
 from flowctl.operate.lookup import require_flow
-from flowctl.store import ACTIVE, FLOW, NewEvent, Store
+from flowctl.store import ACTIVE, FLOW, PAUSED, NewEvent, Store
 from flowctl.timeutil import isoformat
 
 
@@ -27,12 +28,13 @@ def enroll(store: Store, flow: str, ref: str, *, now: datetime) -> dict[str, Any
     is admitted and, if not, why (``already_active``, ``reentry``,
     ``reentry_after``, ``filter``). An admitted contact is recorded as a
     ``manual`` event aimed at the flow; the daemon's next tick enters it
-    and runs its first steps.
+    and runs its first steps, or the first after the resume of a paused flow
+    (``held`` says so).
     """
     who = rights.authorize(store, rights.LIFECYCLE)
     row = require_flow(store, flow)
     contact = find_contact(store, ref)
-    if row.state != ACTIVE:
+    if row.state not in (ACTIVE, PAUSED):
         raise Refused(f"flow/{flow} is {row.state}", hint=f"flowctl activate {flow} first")
     doc = store.document(FLOW, flow)
     assert doc is not None
@@ -41,31 +43,55 @@ def enroll(store: Store, flow: str, ref: str, *, now: datetime) -> dict[str, Any
     event = Event(ENTRY_REQUEST, now, {"flow": flow, "via": "enroll"})
     decision = consider_entry(program, event, contact.data, now, prior=prior, direct=True)
     if not decision.entered:
-        return {"flow": flow, "contact": ref, "entered": False, "reason": decision.reason}
+        return {
+            "flow": flow,
+            "contact": ref,
+            "entered": False,
+            "reason": decision.reason,
+            "held": False,
+        }
     with store.transaction():
         stored = NewEvent(
             contact.cid, event.type, now, dict(event.data), f"enroll:{flow}:{ref}:{now}"
         )
         store.add_events([stored], now)
         rights.audit(store, who, "enroll", f"flow/{flow}", now, ref)
-    return {"flow": flow, "contact": ref, "entered": True, "reason": None}
+    held = row.state == PAUSED
+    return {"flow": flow, "contact": ref, "entered": True, "reason": None, "held": held}
 
 
-def participant_list(store: Store, flow: str, status: str | None = None) -> list[dict[str, Any]]:
-    """The spec's participant rows for ``flowctl participants``."""
+def participant_list(
+    store: Store, flow: str, status: str | None = None, *, now: datetime
+) -> list[dict[str, Any]]:
+    """The spec's participant rows for ``flowctl participants``.
+
+    A participant whose wait has ended by ``now`` but whom the daemon has not
+    moved on yet shows as ``active`` (spec §8: running or due), unless a pause
+    holds the flow.
+    """
     rights.authorize(store, rights.VIEW)
-    require_flow(store, flow)
+    held = require_flow(store, flow).state == PAUSED
+    if status in (RUNNING, WAITING):
+        rows = [*store.participant_rows(flow, status=RUNNING)]
+        rows += store.participant_rows(flow, status=WAITING)
+        rows.sort(key=lambda r: r["state"].entered_at, reverse=True)  # newest first, as one
+    else:
+        rows = store.participant_rows(flow, status=status)
     out = []
-    for row in store.participant_rows(flow, status=status):
+    for row in rows:
         state = row["state"]
         contact = row["contact"]
+        due = state.status == WAITING and not held and state.due is not None and state.due <= now
+        shown = RUNNING if due else state.status
+        if status is not None and shown != status:
+            continue
         out.append(
             {
                 "contact": state.contact,
                 "email": contact.get("email"),
                 "company": contact.get("company"),
                 "registered": isoformat(state.entered_at),
-                "status": state.status,
+                "status": shown,
                 "current_step": state.step,
                 "reason": state.reason,
                 "last_mailing": row["last_mailing"],

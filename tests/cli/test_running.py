@@ -39,6 +39,7 @@ def test_enroll_admits_the_contact_and_the_daemon_enters_it(upsell: Flowctl) -> 
         "contact": "ann@example.com",
         "entered": True,
         "reason": None,
+        "held": False,
     }
     assert set(run.json()) >= ENROLL_KEYS
     assert upsell.once()["entered"] == 1
@@ -62,6 +63,7 @@ def test_enroll_refused_by_the_filter_exits_1_with_the_reason(upsell: Flowctl) -
         "contact": "bo@example.com",
         "entered": False,
         "reason": "filter",
+        "held": False,
     }
     text = upsell("enroll", "offer-upsell", "--contact", "bo@example.com")
     assert text.code == 1
@@ -102,6 +104,17 @@ def test_enroll_unknown_flow_or_contact_exits_1(
     assert run.code == 1
     assert message in run.err
     assert "Traceback" not in run.err
+
+
+def test_enroll_into_a_paused_flow_enters_on_resume(upsell: Flowctl) -> None:
+    upsell.ok("pause", "offer-upsell")
+    run = upsell.ok("enroll", "offer-upsell", "--contact", "ann@example.com", "-o", "json")
+    assert (run.json()["entered"], run.json()["held"]) == (True, True)
+    assert upsell.once()["entered"] == 0
+    assert upsell.participants("offer-upsell") == []
+    upsell.at(T0 + days(1)).ok("resume", "offer-upsell")
+    assert upsell.once()["entered"] == 1
+    assert upsell.participant("offer-upsell", "ann@example.com")["status"] == "waiting"
 
 
 def test_enroll_into_a_draft_flow_is_refused(upsell: Flowctl) -> None:
@@ -290,3 +303,20 @@ def test_daemon_bad_tick_exits_2(flowctl: Flowctl) -> None:
 def test_daemon_tick_takes_a_fraction_of_a_second(flowctl: Flowctl) -> None:
     assert flowctl.ok("daemon", "--once", "--tick", "PT0.05S").code == 0
     assert flowctl.ok("daemon", "--once", "--tick", "0.05s").code == 0
+
+
+def test_a_participant_whose_wait_ended_shows_active_until_the_daemon_runs(
+    flowctl: Flowctl,
+) -> None:
+    setup(flowctl, MAILER, "mailer")
+    flowctl.send("form_submitted", "ann@example.com", form="news")
+    flowctl.once()
+    assert flowctl.participant("mailer", "ann@example.com")["status"] == "waiting"
+    flowctl.at(T0 + days(3))  # pause-2d has ended; no daemon run yet
+    assert flowctl.participant("mailer", "ann@example.com")["status"] == "active"
+    assert [p["email"] for p in flowctl.participants("mailer", "--status", "active")] == [
+        "ann@example.com"
+    ]
+    assert flowctl.participants("mailer", "--status", "waiting") == []
+    flowctl.once()
+    assert flowctl.participant("mailer", "ann@example.com")["status"] == "completed"

@@ -883,6 +883,18 @@ def test_rollback_migrates_participants(cli: Cli, store: str, flow_file: Path) -
         assert [s.version for s in st.live_participants("demo")] == [3]
 
 
+def test_rollback_says_what_happens_to_the_participants(
+    cli: Cli, store: str, flow_file: Path
+) -> None:
+    seed(cli, store, flow_file)
+    flow_file.write_text(FLOW_V2, encoding="utf-8")
+    seed(cli, store, flow_file)
+    add_participants(store, [P("w", "waiting", "wait", "delay")], version=2)
+    run = cli("rollback", "demo", "--to", "1", "--store", store)
+    assert run.code == 0
+    assert "1 participants go on in version 3, 0 exit" in run.out
+
+
 def test_rollback_to_an_unknown_version_names_the_range(
     cli: Cli, store: str, flow_file: Path
 ) -> None:
