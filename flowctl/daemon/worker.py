@@ -319,9 +319,8 @@ class _Work:
         sent = self.sent.setdefault(cid, [])
         events = self.seen.setdefault(cid, [])
         results: list[Result] = []
-        current = state
+        current, at = state, _next_move(state, until)
         while True:
-            at = _next_move(current, until)
             context = Context(
                 limits=self.worker.limits,
                 once_per_contact=self.content.once_per_contact,
@@ -344,6 +343,10 @@ class _Work:
                 break
             if current.due > until and not _wakes(program, current):
                 break
+            after = _next_move(current, until)
+            if after <= at:  # no later move to make now: the next pass goes on
+                break
+            at = after
         result = _joined(results)
         if not new and result.state == state and not (result.history or result.effects):
             return  # woken for nothing: no write
