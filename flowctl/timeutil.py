@@ -20,7 +20,9 @@ _TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-DURATION_PATTERN = r"^((\d+[smhdw])+|P(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?)$"
+DURATION_PATTERN = (
+    r"^((\d+[smhdw])+|P(?=\d|T\d)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?)$"
+)
 """The shape of a duration, shared with the JSON Schema."""
 
 
@@ -39,21 +41,25 @@ def parse_duration(text: str) -> timedelta:
         body = body[1:]
     if body and _SHORT_WHOLE.fullmatch(body):
         seconds = sum(int(n) * _UNITS[u] for n, u in _SHORT.findall(body))
-        return timedelta(seconds=sign * seconds)
+        return _bounded(text, seconds) * sign
     match = _ISO.fullmatch(body)
     if match and body not in ("P", "PT") and not body.endswith("T"):
         parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
-        delta = timedelta(
-            weeks=parts["w"],
-            days=parts["d"],
-            hours=parts["h"],
-            minutes=parts["m"],
-            seconds=parts["s"],
-        )
-        return delta if sign > 0 else -delta
+        total = parts["w"] * 604800 + parts["d"] * 86400 + parts["h"] * 3600
+        return _bounded(text, total + parts["m"] * 60 + parts["s"]) * sign
     raise InvalidValue(
         f"'{text}' is not a duration; write it as 90m, 3d, 1d12h, 2w or ISO 8601 (P3D, PT2H30M)"
     )
+
+
+_LONGEST = timedelta(days=36525)
+"""The longest duration taken: 100 years (longer ones overflow the calendar soon)."""
+
+
+def _bounded(text: str, seconds: float) -> timedelta:
+    if seconds > _LONGEST.total_seconds():
+        raise InvalidValue(f"'{text}' is longer than 100 years; no flow waits that long")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(delta: timedelta) -> str:

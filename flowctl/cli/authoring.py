@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from typing import Annotated, Optional
@@ -10,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from flowctl.cli import app
+from flowctl.cli.common import globals_of, open_store
 from flowctl.errors import UsageError
 
 
@@ -34,6 +36,7 @@ class Kind(StrEnum):
 
 @app.command()
 def validate(
+    ctx: typer.Context,
     paths: Annotated[
         list[str], typer.Argument(help="Files or directories (recursive); '-' reads stdin.")
     ],
@@ -47,8 +50,20 @@ def validate(
         Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.11
         typer.Option("--stdin-filename", help="The file name diagnostics use for '-'."),
     ] = None,
+    store: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--store",
+            help="Also find referenced flows and content in this store (env FLOWCTL_STORE).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> int:
-    """Check YAML syntax, the JSON Schema and the semantic rules of flows and content."""
+    """Check YAML syntax, the JSON Schema and the semantic rules of flows and content.
+
+    References resolve among the files given together, and in the store when
+    one is named (``--store``, before or after the command, or FLOWCTL_STORE).
+    """
     from flowctl.lint import validate_paths
     from flowctl.load.documents import LoadFailure, decode_source
     from flowctl.render.diagnostics import REPORTERS
@@ -61,12 +76,24 @@ def validate(
         stdin = source
     elif stdin_filename:
         raise UsageError("--stdin-filename goes with '-' (read the flow from standard input)")
-    result = validate_paths([p for p in paths if p != "-"], stdin=stdin)
+    result = validate_paths([p for p in paths if p != "-"], stdin=stdin, known=_stored(ctx, store))
     sys.stdout.write(REPORTERS[output.value](result))
     return 1 if result.failed(fail_on.value) else 0
 
 
 app.command("lint", help="Alias of validate.")(validate)
+
+
+def _stored(ctx: typer.Context, given: str | None) -> list[tuple[str, str]]:
+    """``(kind, name)`` of the documents in the store named for this run; none when
+    none is named (validation needs no store)."""
+    from flowctl.store import ENV
+
+    url = given or globals_of(ctx).store or os.environ.get(ENV, "").strip()
+    if not url:
+        return []
+    with open_store(ctx, url, create=False) as st:
+        return [(d.kind, d.name) for d in st.documents()]
 
 
 @app.command()

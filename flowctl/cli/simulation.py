@@ -58,15 +58,15 @@ def simulate(
     if not flows:
         raise InputError(f"{flow_file} holds no Flow document", hint="pass a flow file")
     program = compile_flow(flows[0])
-    begin = start or clock.now()
+    begin, span = _clock(start, horizon, program.zone)
     if participants is not None:
-        return _forecast(program, participants, begin, horizon, output)
+        return _forecast(program, participants, begin, span, output)
     result = sim.simulate(
         program,
         _read_contact(participant or ""),
         _read_events(events) if events else None,
         begin,
-        horizon,
+        span,
         [d for d in docs if d.get("kind") in ("Mailing", "Sms")],
     )
     if output != DataFormat.text:
@@ -78,7 +78,7 @@ def simulate(
     return 0
 
 
-def _forecast(program: Any, path: Path, begin: Any, horizon: str, output: DataFormat) -> int:
+def _forecast(program: Any, path: Path, begin: Any, horizon: Any, output: DataFormat) -> int:
     from flowctl import simulate as sim
     from flowctl.load.records import read_records
 
@@ -163,6 +163,17 @@ def _load(flow_file: Path, content: list[Path]) -> list[dict[str, Any]]:
     return [d.data for d in docs]
 
 
+def _clock(start: str | None, horizon: str, zone: Any) -> tuple[Any, Any]:
+    """``--start`` and ``--horizon`` read (a bad one is a usage error)."""
+    from flowctl.simulate.inputs import parse_span, parse_start
+
+    try:
+        begin = parse_start(start, zone) if start else clock.now()
+        return begin, parse_span(horizon, "horizon")
+    except InputError as exc:
+        raise UsageError(f"--{exc.where}: {exc.message}") from exc
+
+
 def _read_contact(value: str) -> Any:
     """A contact from inline JSON, or from a JSON/YAML file."""
     text = value.strip()
@@ -170,7 +181,7 @@ def _read_contact(value: str) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(
+            raise UsageError(
                 f"--participant is not valid JSON: {exc.msg} at column {exc.colno}",
                 hint='quote it in the shell: --participant \'{"email": "ann@example.com"}\'',
             ) from exc

@@ -126,11 +126,12 @@ def test_simulate_text_shows_timeline_and_why(cli) -> None:  # type: ignore[no-u
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--participant", "{not json"], 1, "not valid JSON"),
+        (["--participant", "{not json"], 2, "not valid JSON"),
         (["--participant", "missing.json"], 2, "neither a file nor inline JSON"),
         (["--participant", "[1, 2]"], 2, "neither a file nor inline JSON"),
         ([], 2, "exactly one of --participant"),
-        (["--participant", '{"id": "c1"}', "--start", "yesterday"], 1, "not an instant"),
+        (["--participant", '{"id": "c1"}', "--start", "yesterday"], 2, "not an instant"),
+        (["--participant", '{"id": "c1"}', "--horizon", "3"], 2, "--horizon: '3' is not"),
     ],
 )
 def test_simulate_bad_input_one_clear_message(cli, args, code, message) -> None:  # type: ignore[no-untyped-def]

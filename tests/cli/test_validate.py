@@ -352,3 +352,41 @@ def test_lint_alias_same_as_validate(cli: Cli, write: Write) -> None:
     path = write("tiny.yaml", FLOW)
     assert cli("lint", "-o", "json", path).json() == cli("validate", "-o", "json", path).json()
     assert cli("lint", path).code == 1
+
+
+REFERRING = """\
+apiVersion: flowctl/v1
+kind: Flow
+metadata: {name: refers}
+spec:
+  triggers: [{type: form_submitted, form: x}]
+  steps:
+    - {id: m, type: send_email, mailing: welcome}
+"""
+WELCOME = """\
+apiVersion: flowctl/v1
+kind: Mailing
+metadata: {name: welcome}
+spec: {from: "A <a@example.com>", subject: Hi, text: Hello}
+"""
+
+
+@pytest.mark.parametrize("where", ["after", "before", "env"])
+def test_validate_finds_references_in_the_store_named(
+    cli: Cli, write: Write, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    monkeypatch.delenv("FLOWCTL_STORE", raising=False)
+    db = tmp_path / "store.db"
+    assert cli("--store", db, "apply", write("welcome.yaml", WELCOME)).code == 0
+    flow = write("refers.yaml", REFERRING)
+    alone = cli("validate", flow, "--fail-on", "warning", "-o", "json")
+    assert alone.code == 1
+    assert [d["rule"] for d in alone.json()["diagnostics"]] == ["unknown-content-ref"]
+    if where == "after":
+        run = cli("validate", flow, "--store", db, "--fail-on", "warning")
+    elif where == "before":
+        run = cli("--store", db, "validate", flow, "--fail-on", "warning")
+    else:
+        monkeypatch.setenv("FLOWCTL_STORE", str(db))
+        run = cli("validate", flow, "--fail-on", "warning")
+    assert (run.code, run.out.strip()) == (0, "1 file valid")

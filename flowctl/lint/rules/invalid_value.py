@@ -1,0 +1,79 @@
+"""invalid-value: a value of the right shape that the engine still cannot use.
+
+A ``matches`` pattern that is not a regular expression, or a duration too
+long for any calendar (a flow that waits longer than 100 years).
+
+Fails::
+
+    - id: gmail
+      type: decision
+      if: {field: contact.email, matches: "(["}
+
+Passes::
+
+    - id: gmail
+      type: decision
+      if: {field: contact.email, matches: "@gmail\\.com$"}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from flowctl.errors import InvalidValue
+from flowctl.lint.context import Context
+from flowctl.lint.problem import Finding
+from flowctl.load import Document
+from flowctl.timeutil import DURATION_PATTERN, parse_duration
+
+ID = "invalid-value"
+LEVEL = "error"
+KINDS = ("Flow",)
+
+DURATION_KEYS = frozenset(
+    {"duration", "timeout", "reentry_after", "offset", "due", "history_retention"}
+    | {"within", "within_last", "before", "after", "in"}
+)
+"""Keys whose string values are durations (the schema checks their shape)."""
+_DURATION = re.compile(DURATION_PATTERN)
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Finding]:
+    yield from _walk(doc.spec, "/spec")
+
+
+def _walk(node: Any, pointer: str) -> Iterator[Finding]:
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _walk(item, f"{pointer}/{index}")
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        here = f"{pointer}/{_escape(str(key))}"
+        if isinstance(value, str):
+            problem = _problem(key, value, node)
+            if problem:
+                yield Finding(here, problem)
+        else:
+            yield from _walk(value, here)
+
+
+def _problem(key: str, value: str, node: dict[str, Any]) -> str | None:
+    if key == "matches" and "field" in node:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            return f"'matches' {value!r} is not a regular expression: {exc}"
+    elif key in DURATION_KEYS and _DURATION.fullmatch(value.strip().lstrip("+-")):
+        try:  # the shape is right (else the schema says so): too long?
+            parse_duration(value)
+        except InvalidValue as exc:
+            return exc.message
+    return None
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
