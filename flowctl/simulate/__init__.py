@@ -14,6 +14,7 @@ from __future__ import annotations
 from flowctl.simulate.content import ContentIndex
 from flowctl.simulate.flowtest import (
     TestCaseResult,
+    broken_case,
     load_documents,
     run_flow_test,
     run_flow_test_file,
@@ -29,6 +30,7 @@ __all__ = [
     "SimulationResult",
     "StepCount",
     "TestCaseResult",
+    "broken_case",
     "check_contact",
     "forecast",
     "load_documents",

@@ -54,6 +54,19 @@ class TestCaseResult:
         }
 
 
+def broken_case(name: str, error: FlowctlError) -> TestCaseResult:
+    """A case that could not run, failed with the reason (and an invalid file's
+    diagnostics)."""
+    from flowctl.lint import InvalidDocuments
+
+    reason = str(error)
+    if isinstance(error, InvalidDocuments):
+        from flowctl.render.diagnostics import render_text
+
+        reason = f"{reason}\n{render_text(error.result).rstrip()}"
+    return TestCaseResult(name, False, (reason,), "", None)
+
+
 def load_documents(path: Path) -> list[dict[str, Any]]:
     """Every document of a file, validated first.
 

@@ -191,13 +191,20 @@ def test_flow_test_failure_exit_one_with_diff(cli, write) -> None:  # type: igno
     assert '-  "status": "exited"' in result["diff"]
 
 
-def test_flow_test_missing_flow_file_clear_error(cli, write) -> None:  # type: ignore[no-untyped-def]
+def test_flow_test_missing_flow_file_fails_that_case_and_runs_the_others(
+    cli, write, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     text = (FLOWS / "tests" / "offer-upsell.test.yaml").read_text().split("\n---\n")[0]
-    case = write("t.yaml", text.replace("flow: ../offer-upsell.yaml", "flow: nowhere.yaml"))
-    run = cli("test", case)
+    broken = write("a.yaml", text.replace("flow: ../offer-upsell.yaml", "flow: nowhere.yaml"))
+    good = write("b.yaml", text.replace("flow: ../offer-upsell.yaml", f"flow: {UPSELL}"))
+    junit = tmp_path / "junit.xml"
+    run = cli("test", broken, good, "--junit", junit)
     assert run.code == 1
-    assert "flow file 'nowhere.yaml' not found" in run.err
+    assert "FAIL" in run.out and "PASS" in run.out
+    assert "flow file 'nowhere.yaml' not found" in run.out
     assert "Traceback" not in run.err
+    root = ET.parse(junit).getroot()
+    assert (root.get("tests"), root.get("failures")) == ("2", "1")
 
 
 @pytest.mark.parametrize("fmt", ["mermaid", "dot"])
