@@ -98,7 +98,8 @@ def _check(
         problems.extend(_failure_problem(f) for f in failures)
     problems.extend(check_documents(docs, Context.of(docs, known)))
     problems = _unsuppressed(problems, texts)
-    return docs, Result(files=len(sources), problems=sorted(problems), sources=texts)
+    unique = sorted(set(problems))  # one report of a problem two checks found alike
+    return docs, Result(files=len(sources), problems=unique, sources=texts)
 
 
 def check_documents(docs: Sequence[Document], ctx: Context) -> list[Problem]:

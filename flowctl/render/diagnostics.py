@@ -91,6 +91,7 @@ def render_sarif(result: Result) -> str:
                         "rules": rules,
                     }
                 },
+                "columnKind": "unicodeCodePoints",  # columns count characters
                 "results": [_sarif_result(p, rule_ids.index(p.rule)) for p in result.problems],
             }
         ],

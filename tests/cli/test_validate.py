@@ -243,6 +243,7 @@ def test_validate_sarif_rules_levels_and_results(cli: Cli, write: Write) -> None
     sarif = json.loads(run.out)
     assert sarif["version"] == "2.1.0"
     (sarif_run,) = sarif["runs"]
+    assert sarif_run["columnKind"] == "unicodeCodePoints"
     rules = sarif_run["tool"]["driver"]["rules"]
     levels = {r["id"]: r["defaultConfiguration"]["level"] for r in rules}
     assert levels["schema"] == "error"

@@ -90,3 +90,11 @@ def test_schema_valid_flow_and_content_pass(lint: Lint) -> None:
     )
     text = flow("  steps:\n    - {id: mail, type: send_email, mailing: welcome}\n")
     assert lint(text, mailing) == []
+
+
+def test_schema_a_missing_key_is_reported_once(lint: Lint) -> None:
+    text = "kind: Flow\nmetadata: {name: x}\nspec:\n  triggers: [{type: manual}]\n"
+    text += "  steps: [{id: e, type: end}]\n"
+    (problem,) = lint(text)
+    assert (problem.rule, problem.line, problem.column) == ("schema", 1, 1)
+    assert problem.message.startswith("missing required key 'apiVersion'")

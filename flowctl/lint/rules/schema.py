@@ -55,9 +55,18 @@ def check(doc: Document, ctx: Context) -> Iterator[Finding]:
         if _explained_by_typo(error, unknown):
             continue
         for finding in _explain(error):
-            if (finding.pointer, finding.message) not in seen:
-                seen.add((finding.pointer, finding.message))
+            same = (finding.pointer, _gist(finding.message))
+            if same not in seen:
+                seen.add(same)
                 yield finding
+
+
+def _gist(message: str) -> str:
+    """What a message says, whichever schema branch it came from: a key missing in
+    'the document' and in 'a Flow document' is one problem."""
+    if message.startswith("missing required key "):
+        return message.partition(" in ")[0]
+    return message
 
 
 def is_valid(data: Any) -> bool:
