@@ -98,3 +98,9 @@ def test_schema_a_missing_key_is_reported_once(lint: Lint) -> None:
     (problem,) = lint(text)
     assert (problem.rule, problem.line, problem.column) == ("schema", 1, 1)
     assert problem.message.startswith("missing required key 'apiVersion'")
+
+
+def test_schema_a_misspelt_condition_key_is_named_where_it_is(lint: Lint) -> None:
+    (problem,) = lint(flow("  filter: {tagg: x}\n  steps: [{id: e, type: end}]\n"))
+    assert problem.message == "unknown key 'tagg' in a condition; did you mean 'tag'?"
+    assert (problem.line, problem.column, problem.pointer) == (8, 12, "/spec/filter/tagg")

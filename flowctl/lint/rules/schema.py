@@ -199,7 +199,16 @@ def _explain(error: Any) -> Iterator[Finding]:
     elif kind == "required":
         yield Finding(pointer, f"missing required key '{details['property']}' in {place}")
     elif kind in ("oneOf", "anyOf") and _choice_keys(parent.get(keyword)):
-        yield Finding(pointer, _choice_message(kind, place, parent[keyword], error.instance))
+        typo = _typo(parent[keyword], error.instance)
+        if typo is None:
+            yield Finding(pointer, _choice_message(kind, place, parent[keyword], error.instance))
+        else:
+            choices = _choice_keys(parent[keyword])
+            yield Finding(
+                make_pointer([*path, typo]),
+                f"unknown key '{typo}' in {place}; {_expected(typo, choices)}",
+                key=True,
+            )
     else:
         yield Finding(pointer, _value_message(kind, field, place, parent, error, details))
 
@@ -271,6 +280,14 @@ def _choice_message(kind: str, place: str, branches: list[Any], instance: Any) -
         return f"{place} takes only one of {listed}; it has {' and '.join(present)}"
     exactly = "exactly one" if kind == "oneOf" else "one"
     return f"{place} needs {exactly} of: {listed}"
+
+
+def _typo(branches: list[Any], instance: Any) -> str | None:
+    """A key where one of the choices should be, when none is there (a typo, likely)."""
+    keys = _choice_keys(branches)
+    if not isinstance(instance, dict) or any(k in instance for k in keys):
+        return None
+    return next((str(k) for k in instance if k not in keys), None)
 
 
 def _place(schema_path: list[Any], instance_path: list[Any]) -> str:
