@@ -13,7 +13,8 @@ What each figure means:
 - ``succeeded``: participations whose success criteria first held in the
   period (the ``success`` entries of the step log, counted per day).
   ``success_rate`` is ``succeeded / participants`` (spec §7), 0 when none.
-- ``statuses``: participations by status *now* (a period does not apply).
+- ``statuses``: the participations entered in the period (every one, with
+  no period) by their status *now*.
 - ``entries``: participations entered per day, every day of the period
   (zeros included).
 - per step, in document order: ``outcomes`` (executions finished in the
@@ -132,7 +133,7 @@ def build_report(
     row = store.flow(flow)
     if row is None:
         raise unknown_flow(store, flow)
-    statuses = store.participant_counts(flow)
+    statuses = store.participant_counts(flow, since=since, until=until)
     daily = store.daily_counts(flow)
     doc = store.document(FLOW, flow)
     programs = _programs(store, flow)

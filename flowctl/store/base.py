@@ -17,7 +17,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final, TypeVar
 
 from flowctl.engine.state import ParticipantState
@@ -235,8 +235,11 @@ class Store(RuntimeStore):
     # -- participants ---------------------------------------------------
 
     @abstractmethod
-    def participant_counts(self, flow: str) -> dict[str, int]:
-        """Participations of a flow by status (statuses with none are left out)."""
+    def participant_counts(
+        self, flow: str, *, since: date | None = None, until: date | None = None
+    ) -> dict[str, int]:
+        """Participations of a flow by status (statuses with none are left out); with
+        ``since``/``until``, those entered on those (UTC) days, both included."""
 
     @abstractmethod
     def live_participants(self, flow: str) -> list[ParticipantState]:

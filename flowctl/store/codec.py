@@ -6,7 +6,7 @@ import json
 import json.encoder
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
 from flowctl.engine.state import ParticipantState
@@ -21,6 +21,18 @@ def ts(moment: datetime) -> str:
 
 
 _TS: Final = "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00"
+
+
+def day_bounds(since: date | None, until: date | None) -> tuple[datetime, datetime]:
+    """The instants from the start of (UTC) day ``since`` to the end of ``until``
+    (all time on a side left open)."""
+    start = datetime.combine(since, time(), UTC) if since else datetime.min.replace(tzinfo=UTC)
+    end = (
+        datetime.combine(until + timedelta(days=1), time(), UTC)
+        if until
+        else datetime.max.replace(tzinfo=UTC)
+    )
+    return start, end
 
 
 def ts_or_none(moment: datetime | None) -> str | None:

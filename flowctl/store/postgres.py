@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
@@ -21,7 +21,7 @@ from flowctl.engine.state import ParticipantState
 from flowctl.errors import Refused
 from flowctl.store import postgres_schema
 from flowctl.store.base import FLOW_TABLES, Store
-from flowctl.store.codec import contact_id, dumps, email_key
+from flowctl.store.codec import contact_id, day_bounds, dumps, email_key
 from flowctl.store.postgres_runtime import PostgresRuntime
 from flowctl.store.postgres_schema import Conn, connect, redact, why
 from flowctl.store.postgres_views import contact, document_row, flow_row, participant
@@ -316,11 +316,15 @@ class PostgresStore(PostgresRuntime, Store):
 
     # -- participants ---------------------------------------------------
 
-    def participant_counts(self, flow: str) -> dict[str, int]:
-        rows = self._q(
-            "SELECT status, count(*) AS n FROM participants WHERE flow = %s GROUP BY status",
-            (flow,),
-        )
+    def participant_counts(
+        self, flow: str, *, since: date | None = None, until: date | None = None
+    ) -> dict[str, int]:
+        sql = "SELECT status, count(*) AS n FROM participants WHERE flow = %s"
+        params: list[Any] = [flow]
+        if since or until:
+            sql += " AND entered_at >= %s AND entered_at < %s"
+            params += list(day_bounds(since, until))
+        rows = self._q(sql + " GROUP BY status", params)
         return {r["status"]: int(r["n"]) for r in rows}
 
     def live_participants(self, flow: str) -> list[ParticipantState]:

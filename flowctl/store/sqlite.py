@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from flowctl.store.base import FLOW_TABLES, Store
 from flowctl.store.codec import (
     contact_id,
     contact_row,
+    day_bounds,
     dumps,
     dumps_each,
     email_key,
@@ -392,10 +393,15 @@ class SqliteStore(SqliteRuntime, Store):
 
     # -- participants ---------------------------------------------------
 
-    def participant_counts(self, flow: str) -> dict[str, int]:
-        rows = self._q(
-            "SELECT status, count(*) FROM participants WHERE flow = ? GROUP BY status", (flow,)
-        )
+    def participant_counts(
+        self, flow: str, *, since: date | None = None, until: date | None = None
+    ) -> dict[str, int]:
+        sql, params = "SELECT status, count(*) FROM participants WHERE flow = ?", [flow]
+        if since or until:  # else the (flow, status) index alone answers
+            start, end = day_bounds(since, until)
+            sql += " AND entered_at >= ? AND entered_at < ?"
+            params += [ts(start), ts(end)]
+        rows = self._q(sql + " GROUP BY status", params)
         return {r[0]: int(r[1]) for r in rows}
 
     def live_participants(self, flow: str) -> list[ParticipantState]:

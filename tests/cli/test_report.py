@@ -12,7 +12,7 @@ import json
 import subprocess
 import sys
 
-from tests.daemon.conftest import Flowctl
+from tests.daemon.conftest import T0, Flowctl, days
 from tests.daemon.conftest import flowctl as flowctl
 from tests.daemon.conftest import webhooks as webhooks
 from tests.report.conftest import AB_FLOW, run_scenario
@@ -155,3 +155,18 @@ def test_a_deleted_flow_leaves_nothing_behind_for_one_applied_under_its_name(
     flowctl.once()
     assert flowctl.json("report", "quick")["participants"] == 1
     assert flowctl.participant("quick", "ann@example.com")["status"] == "completed"
+
+
+def test_report_for_a_period_counts_the_participations_entered_in_it(flowctl: Flowctl) -> None:
+    flowctl.apply(
+        flowctl.write("quick.yaml", QUICK.replace("steps:", "reentry: after_exit\n  steps:"))
+    )
+    flowctl.activate("quick")
+    flowctl.send("form_submitted", "ann@example.com", form="quick")
+    flowctl.once()
+    flowctl.at(T0 + days(3)).send("form_submitted", "bo@example.com", form="quick")
+    flowctl.once()
+    whole = flowctl.json("report", "quick")
+    assert (whole["participants"], whole["statuses"]["completed"]) == (2, 2)
+    later = flowctl.json("report", "quick", "--since", (T0 + days(2)).date().isoformat())
+    assert (later["participants"], later["statuses"]["completed"]) == (1, 1)
