@@ -24,6 +24,14 @@ class GraphFormat(StrEnum):
 @app.command()
 def simulate(
     flow_file: Annotated[Path, typer.Argument(help="The flow file.")],
+    more_content: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Argument(
+            metavar="[CONTENT...]",
+            help="More content files (as in --content a.yaml b.yaml).",
+            show_default=False,
+        ),
+    ] = None,
     participant: Annotated[
         Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.11
         typer.Option(help="A contact: a JSON or YAML file, or inline JSON."),
@@ -53,7 +61,7 @@ def simulate(
 
     if (participant is None) == (participants is None):
         raise UsageError("give exactly one of --participant (a contact) or --participants (a file)")
-    docs = _load(flow_file, content or [])
+    docs = _load(flow_file, [*(content or []), *(more_content or [])])
     flows = [d for d in docs if d.get("kind") == "Flow"]
     if not flows:
         raise InputError(f"{flow_file} holds no Flow document", hint="pass a flow file")

@@ -213,3 +213,24 @@ def test_graph_draws_branches_and_goto(cli, fmt: str) -> None:  # type: ignore[n
     assert run.code == 0
     assert ("flowchart TD" if fmt == "mermaid" else "digraph") in run.out
     assert "timeout" in run.out and "met" in run.out
+
+
+def test_simulate_content_takes_several_paths_after_one_flag(cli) -> None:  # type: ignore[no-untyped-def]
+    flow = FLOWS / "lead-nurture.yaml"
+    contact = '{"email": "ann@example.com", "category": "prospect"}'
+    run = cli(
+        "simulate",
+        flow,
+        "--participant",
+        contact,
+        "--start",
+        START,
+        "--content",
+        FLOWS / "content" / "webinar-registration.yaml",
+        FLOWS / "content" / "lead-nurture.yaml",  # the second one renders the mail
+        "-o",
+        "json",
+    )
+    assert run.code == 0, run.err
+    first = run.json()["effects"][0]
+    assert first["content"]["subject"] == "Thanks for getting in touch, there"
