@@ -175,7 +175,7 @@ def _explain(error: Any) -> Iterator[Finding]:
     keyword = schema_path[-1] if schema_path else kind
     parent = flow_schema.subschema(schema_path[:-1]) if schema_path else {}
     place = _place(schema_path, path)
-    field = str(path[-1]) if path else "the document"
+    field = _field(path)
     details = error.kind.as_dict()
     if kind == "additionalProperties":
         allowed = list(parent.get("properties", {}))
@@ -213,6 +213,16 @@ def _explain(error: Any) -> Iterator[Finding]:
         yield Finding(pointer, _value_message(kind, field, place, parent, error, details))
 
 
+def _field(path: list[Any]) -> str:
+    """The name messages give the value at ``path``: its key, or which item of a list."""
+    if not path:
+        return "the document"
+    if isinstance(path[-1], int):
+        owner = f" of {path[-2]}" if len(path) > 1 and isinstance(path[-2], str) else ""
+        return f"item {path[-1] + 1}{owner}"
+    return str(path[-1])
+
+
 def _value_message(
     kind: str, field: str, place: str, parent: Any, error: Any, details: dict[str, Any]
 ) -> str:
@@ -231,7 +241,8 @@ def _value_message(
     if kind == "type":
         expected = " or ".join(_type_name(t) for t in details.get("types", []))
         hint = ""
-        if parent.get("pattern") or "duration" in str(parent.get("$ref", "")):
+        durational = "[smhdw]" in str(parent.get("pattern", ""))  # a (signed) duration's
+        if durational or "duration" in str(parent.get("$ref", "")):
             hint = "; write a duration as text such as '3d' or '90m' (a bare number is ambiguous)"
         return f"'{field}' in {place} must be {expected}, not {_type_name(value)}{hint}"
     if kind == "pattern":
