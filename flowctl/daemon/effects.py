@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -64,10 +65,12 @@ def absorb(
     before: ParticipantState | None,
     result: Result,
     content: ContentIndex,
+    send_at: datetime | None = None,
 ) -> None:
     """Add one advance of a participant (new when ``before`` is None) to ``batch``.
 
     Counters count on the (UTC) day each thing happened in the flow's time.
+    E-mails and SMS are not delivered before ``send_at`` when given.
     """
     state = result.state
     flow = state.flow
@@ -116,7 +119,7 @@ def absorb(
         },
     }
     for effect in result.effects:
-        _effect(batch, cid, state, effect, content, variables)
+        _effect(batch, cid, state, effect, content, variables, send_at)
 
 
 def _effect(
@@ -126,10 +129,12 @@ def _effect(
     effect: Effect,
     content: ContentIndex,
     variables: Mapping[str, Any],
+    send_at: datetime | None,
 ) -> None:
     kind = effect.type
     if kind in ("send_email", "send_sms"):
-        batch.messages.append(_message(cid, state, effect, content, variables))
+        message = _message(cid, state, effect, content, variables)
+        batch.messages.append(replace(message, send_at=send_at) if send_at else message)
     elif kind == "webhook":
         params = effect.params
         batch.messages.append(

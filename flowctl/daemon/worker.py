@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 
 from flowctl.daemon.effects import ENTRY_REQUEST, absorb
@@ -31,8 +31,10 @@ from flowctl.engine import (
     advance,
     compile_flow,
     consider_entry,
+    contact_zone,
     matching_triggers,
 )
+from flowctl.engine.program import WAITING_TYPES
 from flowctl.engine.state import Limits
 from flowctl.simulate.content import ContentIndex, render
 from flowctl.store import ACTIVE, CONTENT_KINDS, DEACTIVATED, FLOW, PAUSED, FlowRow, Store
@@ -42,6 +44,10 @@ log = logging.getLogger("flowctl.daemon")
 
 MAX_PASSES = 100
 """Passes ``--once`` makes at one instant; each handles what the previous one caused."""
+MAX_CATCH_UP = 100
+"""Waits one participant is run through in one batch when catching up; a pass
+after it goes on (a ``goto`` loop with a short delay, after a long downtime)."""
+SENDS = frozenset({"send_email", "send_sms"})
 
 ENGAGEMENT = {"email_opened": "opened", "email_link_clicked": "clicked"}
 """Events counted per flow as daily metrics ``opened:MAILING`` / ``clicked:MAILING``."""
@@ -262,7 +268,7 @@ class _Work:
         if not mailing or earlier or (cid, metric) in self.engaged:
             return
         self.engaged.add((cid, metric))
-        day = stored.occurred_at.date().isoformat()
+        day = stored.occurred_at.astimezone(UTC).date().isoformat()
         flows = set()
         for p in self.parts.get(cid, ()):
             program = self.worker.program(p.flow, p.version)
@@ -320,7 +326,7 @@ class _Work:
         events = self.seen.setdefault(cid, [])
         results: list[Result] = []
         current, at = state, _next_move(state, until)
-        while True:
+        for _ in range(MAX_CATCH_UP):
             context = Context(
                 limits=self.worker.limits,
                 once_per_contact=self.content.once_per_contact,
@@ -335,7 +341,7 @@ class _Work:
             sent.extend(
                 (e.params.get("mailing") or e.params.get("sms"), e.at)
                 for e in result.effects
-                if e.type in ("send_email", "send_sms")
+                if e.type in SENDS
             )
             # On to the end of the next wait, if it comes by ``until``; and to ``until``
             # itself for a wait that events may end (they are read up to then).
@@ -350,7 +356,12 @@ class _Work:
         result = _joined(results)
         if not new and result.state == state and not (result.history or result.effects):
             return  # woken for nothing: no write
-        absorb(self.batch, cid, None if new else state, result, self.content)
+        send_at = None  # a message caught up outside the send window waits for it
+        window = program.send_window
+        if window is not None and any(e.type in SENDS for e in result.effects):
+            opens = window.opens_at(self.now, contact_zone(program, contact))
+            send_at = opens if opens > self.now else None
+        absorb(self.batch, cid, None if new else state, result, self.content, send_at)
         if new:
             self.batch.entered.append((cid, result.state))
         else:
@@ -433,10 +444,13 @@ def _joined(results: Sequence[Result]) -> Result:
 
 
 def _event_driven(program: Program) -> bool:
-    """Whether some event may wake a participant of this flow version (see :func:`_wakes`)."""
+    """Whether some event may wake a participant of this flow version (see :func:`_wakes`):
+    it has success criteria or ``exit_when``, or a step that waits on a condition."""
     if program.success is not None or program.exit_when is not None:
         return True
-    return any(step.type == "wait_until" for step in program.steps.values())
+    return any(
+        s.type in WAITING_TYPES and s.type not in _PLAIN_WAITS for s in program.steps.values()
+    )
 
 
 def reacting_types(programs: Iterable[Program]) -> frozenset[str]:

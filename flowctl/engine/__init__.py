@@ -61,6 +61,7 @@ from flowctl.engine.entry import (
     matching_triggers,
 )
 from flowctl.engine.program import Program, Step, compile_flow
+from flowctl.engine.run import contact_zone
 from flowctl.engine.state import (
     ACTIVE,
     CANCELED,
@@ -107,6 +108,7 @@ __all__ = [
     "compile_flow",
     "consider_entry",
     "contact_key",
+    "contact_zone",
     "first_trigger_event",
     "matching_triggers",
     "migrate",

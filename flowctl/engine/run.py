@@ -84,14 +84,7 @@ class Run:
 
     def contact_zone(self) -> tzinfo:
         """The contact's own zone with ``contact_timezone``, else the flow's."""
-        if self.program.contact_timezone:
-            name = self.contact.get("timezone")
-            if isinstance(name, str) and name:
-                try:
-                    return get_zone(name)
-                except InvalidValue:
-                    pass
-        return self.program.zone
+        return contact_zone(self.program, self.contact)
 
     # --- changes ---------------------------------------------------------
 
@@ -202,3 +195,16 @@ class Run:
             tuple(self.emitted),
             tuple(self.history),
         )
+
+
+def contact_zone(program: Program, contact: Mapping[str, Any]) -> tzinfo:
+    """The zone a flow reads a contact's times in: the contact's own ``timezone``
+    with ``contact_timezone``, else the flow's."""
+    if program.contact_timezone:
+        name = contact.get("timezone")
+        if isinstance(name, str) and name:
+            try:
+                return get_zone(name)
+            except InvalidValue:
+                pass
+    return program.zone

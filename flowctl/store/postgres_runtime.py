@@ -163,10 +163,11 @@ class PostgresRuntime(PostgresViews):
                 "INSERT INTO outbox (key, flow, step, participant, cid, channel, content,"
                 " recipient, payload, status, attempts, queued_at, next_at)"
                 " SELECT v.key, v.flow, v.step, v.participant, v.cid, v.channel, v.content,"
-                " v.recipient, v.payload::json, v.status, 0, %s, %s FROM {rows}"
-                " ON CONFLICT (key) DO NOTHING",
+                " v.recipient, v.payload::json, v.status, 0, %s, coalesce(v.send_at, %s)"
+                " FROM {rows} ON CONFLICT (key) DO NOTHING",
                 "key text, flow text, step text, participant text, cid bigint, channel text,"
-                " content text, recipient text, payload text, status text",
+                " content text, recipient text, payload text, status text,"
+                " send_at timestamptz",
                 [_outbox_row(m) for m in batch.messages],
                 (at, at),
             )
@@ -362,4 +363,5 @@ def _outbox_row(m: NewMessage) -> tuple[Any, ...]:
         m.to,
         payload,
         m.status,
+        m.send_at,
     )

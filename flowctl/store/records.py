@@ -187,7 +187,8 @@ class StoredEvent:
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
-    """A message to queue in the outbox (see :class:`OutMessage`)."""
+    """A message to queue in the outbox (see :class:`OutMessage`); ``send_at``: not
+    delivered before then (the send window's next opening), else at once."""
 
     key: str
     flow: str
@@ -199,6 +200,7 @@ class NewMessage:
     to: str | None
     payload: Mapping[str, Any]
     status: str = "queued"
+    send_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -184,7 +184,7 @@ class SqliteRuntime:
                         dumps(m.payload),
                         m.status,
                         now,
-                        now,
+                        ts(m.send_at) if m.send_at else now,
                     )
                     for m in batch.messages
                 ],

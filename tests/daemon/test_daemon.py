@@ -386,8 +386,8 @@ def test_an_emitted_event_wakes_a_wait_until_of_another_flow(flowctl: Flowctl) -
 
 
 def steps_at(flowctl: Flowctl, contact: str) -> list[tuple[str, datetime]]:
-    """``(step, when)`` of the contact's history, oldest first."""
-    rows = reversed(flowctl.history(contact=contact))
+    """``(step, when)`` of the contact's whole history, oldest first."""
+    rows = reversed(flowctl.history(contact=contact, limit="100000"))
     return [(r["step"], parse_instant(r["at"])) for r in rows if r["step"] is not None]
 
 
@@ -404,6 +404,49 @@ def test_a_later_once_runs_each_wait_to_its_end_as_a_running_daemon_would(
         ("second-mail", T0 + days(2)),
     ]
     assert {m["status"] for m in flowctl.messages()} == {"sent"}
+
+
+def test_a_mail_caught_up_outside_the_send_window_waits_for_it(flowctl: Flowctl) -> None:
+    windowed = MAILER.replace(
+        "  triggers: [{type: form_submitted, form: news}]\n",
+        "  triggers: [{type: form_submitted, form: news}]\n"
+        '  send_window: {from: "09:00", to: "17:00"}\n',
+    )
+    setup(flowctl, windowed, "mailer")
+    flowctl.send("form_submitted", "ann@example.com", form="news")
+    flowctl.once()  # Monday 09:00: first-mail
+    night = T0 + days(3) - days(1) / 2  # Wednesday 21:00, after a downtime
+    flowctl.once(night)
+    assert steps_at(flowctl, "ann@example.com")[-1] == ("second-mail", T0 + days(2))
+    second = next(m for m in flowctl.messages() if m["step"] == "second-mail")
+    assert second["status"] == "queued"  # not sent at night
+    flowctl.once(T0 + days(3))  # Thursday 09:00: the window is open
+    second = next(m for m in flowctl.messages() if m["step"] == "second-mail")
+    assert second["status"] == "sent"
+
+
+HOURLY = """\
+apiVersion: flowctl/v1
+kind: Flow
+metadata: {name: hourly}
+spec:
+  triggers: [{type: form_submitted, form: hourly}]
+  steps:
+    - {id: tick, type: add_tag, tag: ticked}
+    - {id: wait-1h, type: delay, duration: 1h}
+    - {id: again, type: goto, step: tick}
+"""
+
+
+def test_a_long_catch_up_of_a_loop_goes_on_pass_after_pass(flowctl: Flowctl) -> None:
+    setup(flowctl, HOURLY, "hourly")
+    flowctl.send("form_submitted", "ann@example.com", form="hourly")
+    flowctl.once()
+    flowctl.once(T0 + days(10) + days(1) / 48)  # 240 hourly waits later, half an hour on
+    ann = flowctl.participant("hourly", "ann@example.com")
+    assert (ann["status"], ann["current_step"]) == ("waiting", "wait-1h")
+    waits = [s for s, _ in steps_at(flowctl, "ann@example.com") if s == "wait-1h"]
+    assert len(waits) == 240
 
 
 def test_a_later_once_meets_a_wait_until_when_its_event_came(flowctl: Flowctl) -> None:
