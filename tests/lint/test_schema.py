@@ -104,3 +104,9 @@ def test_schema_a_misspelt_condition_key_is_named_where_it_is(lint: Lint) -> Non
     (problem,) = lint(flow("  filter: {tagg: x}\n  steps: [{id: e, type: end}]\n"))
     assert problem.message == "unknown key 'tagg' in a condition; did you mean 'tag'?"
     assert (problem.line, problem.column, problem.pointer) == (8, 12, "/spec/filter/tagg")
+
+
+def test_schema_an_unknown_key_beside_a_known_one_is_the_one_reported(lint: Lint) -> None:
+    (problem,) = lint(flow("  filter: {field: contact.x, zzz: 3}\n  steps: [{id: e, type: end}]\n"))
+    assert problem.message.startswith("unknown key 'zzz' in a 'field' condition")
+    assert problem.pointer == "/spec/filter/zzz"

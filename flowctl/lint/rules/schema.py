@@ -63,8 +63,9 @@ def check(doc: Document, ctx: Context) -> Iterator[Finding]:
 
 def _gist(message: str) -> str:
     """What a message says, whichever schema branch it came from: a key missing in
-    'the document' and in 'a Flow document' is one problem."""
-    if message.startswith("missing required key "):
+    'the document' and in 'a Flow document' is one problem, as is one unknown key
+    named against two lists of the keys expected."""
+    if message.startswith(("missing required key ", "unknown key ")):
         return message.partition(" in ")[0]
     return message
 
@@ -199,7 +200,7 @@ def _explain(error: Any) -> Iterator[Finding]:
     elif kind == "required":
         yield Finding(pointer, f"missing required key '{details['property']}' in {place}")
     elif kind in ("oneOf", "anyOf") and _choice_keys(parent.get(keyword)):
-        typo = _typo(parent[keyword], error.instance)
+        typo = _typo(parent, parent[keyword], error.instance)
         if typo is None:
             yield Finding(pointer, _choice_message(kind, place, parent[keyword], error.instance))
         else:
@@ -293,12 +294,14 @@ def _choice_message(kind: str, place: str, branches: list[Any], instance: Any) -
     return f"{place} needs {exactly} of: {listed}"
 
 
-def _typo(branches: list[Any], instance: Any) -> str | None:
-    """A key where one of the choices should be, when none is there (a typo, likely)."""
+def _typo(parent: Any, branches: list[Any], instance: Any) -> str | None:
+    """A key where one of the choices should be, when none is there (a typo, likely);
+    keys the schema knows beside the choices are not typos."""
     keys = _choice_keys(branches)
     if not isinstance(instance, dict) or any(k in instance for k in keys):
         return None
-    return next((str(k) for k in instance if k not in keys), None)
+    known = set(parent.get("properties", {}))
+    return next((str(k) for k in instance if k not in keys and k not in known), None)
 
 
 def _place(schema_path: list[Any], instance_path: list[Any]) -> str:
