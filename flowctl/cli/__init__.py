@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from enum import Enum
 from typing import Annotated, Optional
 
 import typer
@@ -58,12 +59,22 @@ def _options(
 
 def _default_everywhere(command: object, name: str, value: str) -> dict[str, object]:
     """A Click ``default_map`` giving the option ``name`` of every command below
-    ``command`` the default ``value``."""
+    ``command`` the default ``value`` (a command without that format says so)."""
     commands = getattr(command, "commands", None)
     if commands is None:
-        params = getattr(command, "params", ())
-        return {name: value} if any(p.name == name for p in params) else {}
+        params = [p for p in getattr(command, "params", ()) if p.name == name]
+        return {name: _fitting(params[0], value)} if params else {}
     return {key: _default_everywhere(sub, name, value) for key, sub in commands.items()}
+
+
+def _fitting(param: object, value: str) -> str:
+    """``value`` as the option spells it: ``table`` and ``text`` stand for each other."""
+    kind = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    if not (isinstance(kind, type) and issubclass(kind, Enum)):
+        return value
+    choices = {str(member.value) for member in kind}
+    same = {"table": "text", "text": "table"}.get(value)
+    return same if value not in choices and same in choices else value
 
 
 # Command modules register themselves on ``app``.

@@ -260,3 +260,8 @@ def test_output_a_command_does_not_have_is_a_usage_error(cli: Cli, db: Path) -> 
     run = cli("--store", db, "-o", "sarif", "get", "flows")
     assert run.code == 2
     assert "'sarif' is not one of" in run.err
+
+
+def test_output_table_and_text_stand_for_each_other_globally(cli: Cli, db: Path) -> None:
+    run = cli("--store", db, "-o", "text", "get", "flows")
+    assert run.code == 0 and run.out.startswith("NAME")
