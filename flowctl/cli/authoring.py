@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from enum import StrEnum
 from typing import Annotated, Optional
@@ -54,7 +53,7 @@ def validate(
         Optional[str],  # noqa: UP045
         typer.Option(
             "--store",
-            help="Also find referenced flows and content in this store (env FLOWCTL_STORE).",
+            help="Also find referenced flows and content in this store.",
             show_default=False,
         ),
     ] = None,
@@ -62,7 +61,8 @@ def validate(
     """Check YAML syntax, the JSON Schema and the semantic rules of flows and content.
 
     References resolve among the files given together, and in the store when
-    one is named (``--store``, before or after the command, or FLOWCTL_STORE).
+    ``--store`` names one (before or after the command; FLOWCTL_STORE is not
+    read, so that validation in CI needs no store).
     """
     from flowctl.lint import validate_paths
     from flowctl.load.documents import LoadFailure, decode_source
@@ -85,11 +85,8 @@ app.command("lint", help="Alias of validate.")(validate)
 
 
 def _stored(ctx: typer.Context, given: str | None) -> list[tuple[str, str]]:
-    """``(kind, name)`` of the documents in the store named for this run; none when
-    none is named (validation needs no store)."""
-    from flowctl.store import ENV
-
-    url = given or globals_of(ctx).store or os.environ.get(ENV, "").strip()
+    """``(kind, name)`` of the documents in the store ``--store`` names; none without."""
+    url = given or globals_of(ctx).store
     if not url:
         return []
     with open_store(ctx, url, create=False) as st:
