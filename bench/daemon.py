@@ -16,7 +16,9 @@ the rows of the history table.
 
 **The floor** is a bare sqlite3 loop, in the same run, on a copy of the same
 setup (the same tables, indexes and rows), that claims, updates and inserts
-the rows the daemon does, in batches of its size (500), each ``BEGIN
+the rows the daemon does (as many, of the same shape and about the same
+size; its instants are the two run instants), in batches of the daemon's
+size (500), each ``BEGIN
 IMMEDIATE`` … ``COMMIT``: at the first instant it claims the trigger events,
 inserts the participants and three history rows each, updates the contacts,
 inserts the two events the actions emit (stored handled, as no flow listens

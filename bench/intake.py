@@ -38,7 +38,6 @@ from flowctl.store import open_store
 ROWS = 100_000
 ROWS_QUICK = 10_000
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-STAMP = NOW.isoformat(timespec="microseconds")
 TARGET = Target(2.0, of="ratio")
 """Time at most 2 times the bare insert's: at least half its rows per second."""
 

@@ -114,7 +114,7 @@ def enroll(
     if output != TableFormat.table:
         print_data(output, outcome)
     elif outcome["held"]:
-        typer.echo(f"{contact} enrolled in flow/{flow}; it enters when the flow is resumed")
+        typer.echo(f"{contact} enrolled in flow/{flow}; it enters if the flow is resumed")
     elif outcome["entered"]:
         typer.echo(f"{contact} enrolled in flow/{flow}; the daemon's next tick runs its steps")
     else:

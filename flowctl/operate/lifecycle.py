@@ -146,22 +146,22 @@ def delete(store: Store, kind: str, name: str, *, now: datetime, user: str | Non
     right = rights.MANAGE_FLOWS if kind == FLOW else rights.DELETE_CONTENT
     who = rights.authorize(store, right, user)
     ref = f"{kind.lower()}/{name}"
-    if kind == FLOW:
-        impact = deactivation_impact(store, name)
-        if impact.participants:
-            raise Refused(
-                f"{ref} has {impact.participants} active participants",
-                hint="wait for them to finish, or `flowctl deactivate "
-                f"{name} --cancel-scheduled` first",
-            )
-    else:
-        users = _flows_using(store, kind, name)
-        if users:
-            raise Refused(
-                f"{ref} is used by running flows: {', '.join(users)}",
-                hint="deactivate those flows or change them first",
-            )
-    with store.transaction():
+    with store.transaction():  # checked and deleted as one: no daemon enters anyone between
+        if kind == FLOW:
+            impact = deactivation_impact(store, name)
+            if impact.participants:
+                raise Refused(
+                    f"{ref} has {impact.participants} active participants",
+                    hint="wait for them to finish, or `flowctl deactivate "
+                    f"{name} --cancel-scheduled` first",
+                )
+        else:
+            users = _flows_using(store, kind, name)
+            if users:
+                raise Refused(
+                    f"{ref} is used by running flows: {', '.join(users)}",
+                    hint="deactivate those flows or change them first",
+                )
         if not store.delete_document(kind, name):
             raise NotFound(f"there is no {ref} in the store")
         rights.audit(store, who, "delete", ref, now)

@@ -60,6 +60,10 @@ def enroll(store: Store, flow: str, ref: str, *, now: datetime) -> dict[str, Any
     return {"flow": flow, "contact": ref, "entered": True, "reason": None, "held": held}
 
 
+PARTICIPANT_ROWS = 10_000
+"""The most rows ``flowctl participants`` shows (the newest)."""
+
+
 def participant_list(
     store: Store, flow: str, status: str | None = None, *, now: datetime
 ) -> list[dict[str, Any]]:
@@ -75,6 +79,7 @@ def participant_list(
         rows = [*store.participant_rows(flow, status=RUNNING)]
         rows += store.participant_rows(flow, status=WAITING)
         rows.sort(key=lambda r: r["state"].entered_at, reverse=True)  # newest first, as one
+        rows = rows[:PARTICIPANT_ROWS]
     else:
         rows = store.participant_rows(flow, status=status)
     out = []

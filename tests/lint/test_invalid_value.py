@@ -56,3 +56,13 @@ def test_invalid_value_good_patterns_and_waits_pass(lint: Lint) -> None:
         "      then: [{id: t, type: add_tag, tag: gmail}]\n"
     )
     assert lint(text) == []
+
+
+def test_invalid_value_leaves_the_users_own_data_alone(lint: Lint) -> None:
+    text = flow(
+        "  steps:\n"
+        "    - id: mark\n"
+        "      type: update_contact\n"
+        "      set: {due: 99999999d, offset: '(['}\n"
+    )
+    assert lint(text) == []

@@ -38,6 +38,8 @@ DURATION_KEYS = frozenset(
 )
 """Keys whose string values are durations (the schema checks their shape)."""
 _DURATION = re.compile(DURATION_PATTERN)
+USER_DATA = frozenset({"set", "unset", "data", "body", "headers", "params"})
+"""Keys holding the user's own data (contact fields, payloads), which are not read here."""
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Finding]:
@@ -53,6 +55,8 @@ def _walk(node: Any, pointer: str) -> Iterator[Finding]:
         return
     for key, value in node.items():
         here = f"{pointer}/{_escape(str(key))}"
+        if key in USER_DATA:
+            continue
         if isinstance(value, str):
             problem = _problem(key, value, node)
             if problem:
