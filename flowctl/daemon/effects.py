@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -133,8 +132,7 @@ def _effect(
 ) -> None:
     kind = effect.type
     if kind in ("send_email", "send_sms"):
-        message = _message(cid, state, effect, content, variables)
-        batch.messages.append(replace(message, send_at=send_at) if send_at else message)
+        batch.messages.append(_message(cid, state, effect, content, variables, send_at))
     elif kind == "webhook":
         params = effect.params
         batch.messages.append(
@@ -179,6 +177,7 @@ def _message(
     effect: Effect,
     content: ContentIndex,
     variables: Mapping[str, Any],
+    send_at: datetime | None,
 ) -> NewMessage:
     email = effect.type == "send_email"
     name = str(effect.params.get("mailing" if email else "sms"))
@@ -217,6 +216,7 @@ def _message(
         name,
         None if to is None else str(to),
         payload,
+        send_at=send_at,
     )
 
 

@@ -66,8 +66,9 @@ class Daemon:
                 break
             kept: list[Attempt] = []
             for message in claimed:
-                attempt = self._send(message, now, attempts, base)
-                if self._keeps(message):
+                transport = self.transports.get(message.channel)
+                attempt = _attempt(transport, message, now, attempts, base)
+                if transport is not None and transport.keeps:
                     kept.append(attempt)
                 else:  # one by one: a crash re-sends at most the message in flight
                     self.store.finish_messages([attempt], now)
@@ -80,26 +81,6 @@ class Daemon:
         if stats.delivered or stats.failed:
             log.info("delivery sent=%d failed=%d", stats.delivered, stats.failed)
         return stats
-
-    def _keeps(self, message: OutMessage) -> bool:
-        transport = self.transports.get(message.channel)
-        return transport is not None and transport.keeps
-
-    def _send(self, message: OutMessage, now: datetime, attempts: int, base: timedelta) -> Attempt:
-        """Hand one message to its transport; the attempt's outcome."""
-        transport = self.transports.get(message.channel)
-        try:
-            if transport is None:
-                raise DeliveryError(f"no transport for channel {message.channel}", True)
-            if not message.to:
-                raise DeliveryError("the contact has no address for this channel", True)
-            transport.send(message)
-        except DeliveryError as exc:
-            tries = message.attempts + 1
-            if exc.permanent or tries >= attempts:
-                return Attempt(message.id, FAILED, exc.reason)
-            return Attempt(message.id, QUEUED, exc.reason, now + backoff(tries, base))
-        return Attempt(message.id, SENT)
 
     def purge(self, now: datetime) -> int:
         """Delete step history past each flow's ``history_retention`` and old processed events."""
@@ -117,6 +98,28 @@ class Daemon:
     def close(self) -> None:
         for transport in self.transports.values():
             transport.close()
+
+
+def _attempt(
+    transport: Transport | None,
+    message: OutMessage,
+    now: datetime,
+    attempts: int,
+    base: timedelta,
+) -> Attempt:
+    """Hand one message to its transport; the attempt's outcome."""
+    try:
+        if transport is None:
+            raise DeliveryError(f"no transport for channel {message.channel}", True)
+        if not message.to:
+            raise DeliveryError("the contact has no address for this channel", True)
+        transport.send(message)
+    except DeliveryError as exc:
+        tries = message.attempts + 1
+        if exc.permanent or tries >= attempts:
+            return Attempt(message.id, FAILED, exc.reason)
+        return Attempt(message.id, QUEUED, exc.reason, now + backoff(tries, base))
+    return Attempt(message.id, SENT)
 
 
 def serve(daemon: Daemon, tick: timedelta, clock: Callable[[], datetime]) -> None:
