@@ -77,6 +77,8 @@ def validate(
     elif stdin_filename:
         raise UsageError("--stdin-filename goes with '-' (read the flow from standard input)")
     result = validate_paths([p for p in paths if p != "-"], stdin=stdin, known=_stored(ctx, store))
+    if result.files == 0:  # folders without flows: a typo in CI should not pass unnoticed
+        typer.echo(f"warning: no *.yaml or *.yml files in {', '.join(paths)}", err=True)
     sys.stdout.write(REPORTERS[output.value](result))
     return 1 if result.failed(fail_on.value) else 0
 

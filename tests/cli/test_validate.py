@@ -118,6 +118,13 @@ def test_validate_directory_of_valid_files_exit_zero(
     assert run.out.strip() == "2 files valid"
 
 
+def test_validate_folder_without_flows_warns(cli: Cli, write: Write, tmp_path: Path) -> None:
+    write("flows/notes.txt", "not yaml")
+    run = cli("validate", "-o", "json", tmp_path / "flows")
+    assert (run.code, run.json()["files"]) == (0, 0)
+    assert "warning: no *.yaml or *.yml files in" in run.err
+
+
 def test_validate_nonexistent_path_exit_two(cli: Cli, tmp_path: Path) -> None:
     run = cli("validate", tmp_path / "missing.yaml")
     assert run.code == 2

@@ -66,3 +66,11 @@ def test_invalid_value_leaves_the_users_own_data_alone(lint: Lint) -> None:
         "      set: {due: 99999999d, offset: '(['}\n"
     )
     assert lint(text) == []
+
+
+@pytest.mark.parametrize("reentry", ["", "  reentry: never\n"])
+def test_invalid_value_reentry_after_without_after_exit_fails(lint: Lint, reentry: str) -> None:
+    text = flow(f"{reentry}  reentry_after: 30d\n  steps:\n    - {{id: done, type: end}}\n")
+    (problem,) = lint(text)
+    assert (problem.rule, problem.pointer) == ("invalid-value", "/spec/reentry_after")
+    assert "reentry: after_exit" in problem.message

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from flowctl.lint import Problem
 from tests.lint.conftest import flow
 
@@ -66,6 +68,15 @@ def test_schema_bad_name_pattern_explains_names(lint: Lint) -> None:
     (problem,) = lint(text)
     assert (problem.line, problem.column, problem.pointer) == (4, 9, "/metadata/name")
     assert "'Demo_Flow' in 'name' is not a valid name" in problem.message
+
+
+@pytest.mark.parametrize("path", ["participant.foo", "email", "contacts.email"])
+def test_schema_field_path_names_the_paths_there_are(lint: Lint, path: str) -> None:
+    text = flow(f"  exit_when: {{field: {path}, exists: true}}\n  steps: [{{id: a, type: end}}]\n")
+    (problem,) = lint(text)
+    assert (problem.rule, problem.pointer) == ("schema", "/spec/exit_when/field")
+    assert f"'{path}' in 'field' is not a field path" in problem.message
+    assert "participant.step_count" in problem.message
 
 
 def test_schema_document_that_is_a_list_fails(lint: Lint) -> None:

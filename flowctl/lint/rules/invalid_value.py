@@ -1,7 +1,9 @@
 """invalid-value: a value of the right shape that the engine still cannot use.
 
-A ``matches`` pattern that is not a regular expression, or a duration too
-long for any calendar (a flow that waits longer than 100 years).
+A ``matches`` pattern that is not a regular expression, a duration too
+long for any calendar (a flow that waits longer than 100 years), or a
+``reentry_after`` that cannot apply because ``reentry`` is ``never`` (the
+default): contacts would never enter again, whatever the time.
 
 Fails::
 
@@ -44,6 +46,14 @@ USER_DATA = frozenset({"set", "unset", "data", "body", "headers", "params"})
 
 def check(doc: Document, ctx: Context) -> Iterator[Finding]:
     yield from _walk(doc.spec, "/spec")
+    spec = doc.spec
+    if isinstance(spec, dict) and "reentry_after" in spec and spec.get("reentry") != "after_exit":
+        yield Finding(
+            "/spec/reentry_after",
+            f"reentry_after applies only with reentry: after_exit, and reentry is "
+            f"{spec.get('reentry', 'never (the default)')}: set reentry: after_exit to let "
+            "contacts enter again after that time, or remove reentry_after",
+        )
 
 
 def _walk(node: Any, pointer: str) -> Iterator[Finding]:

@@ -39,6 +39,8 @@ _PATTERN_HINTS = {
     "name": "is not a valid name; use lowercase letters, digits and '-' (at most 63, "
     "starting and ending with a letter or digit), e.g. welcome-series",
     "time_of_day": 'is not a time of day; write HH:MM on the 24-hour clock, quoted: "09:00"',
+    "field_path": "is not a field path; write contact.FIELD, company.FIELD or trigger.FIELD "
+    "(dotted for nested data), participant.entered_at or participant.step_count",
 }
 
 
@@ -334,7 +336,7 @@ def _article(word: str) -> str:
 
 def _pattern_name(pattern: str) -> str:
     defs = flow_schema.schema()["$defs"]
-    for name in ("duration", "instant", "name", "time_of_day"):
+    for name in _PATTERN_HINTS:
         if defs[name]["pattern"] == pattern:
             return name
     return ""
