@@ -32,4 +32,8 @@ def environment() -> Any:
 @lru_cache(maxsize=1024)
 def compiled(template: str) -> Any:
     """A template compiled once and kept: the daemon renders the same few thousands of times."""
-    return environment().from_string(template)
+    compiled = environment().from_string(template)
+    # Its globals are a ChainMap over the environment's, which every render copies
+    # item by item; they never change here, so one flat dict serves as well.
+    compiled.globals = dict(compiled.globals)
+    return compiled

@@ -5,16 +5,23 @@ from __future__ import annotations
 import json
 import json.encoder
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, Final
 
 from flowctl.engine.state import ParticipantState
 from flowctl.store.records import ContactRow
 
 
+@lru_cache(maxsize=4096)
 def ts(moment: datetime) -> str:
-    """An instant as fixed-width UTC text (text order is time order)."""
+    """An instant as fixed-width UTC text (text order is time order).
+
+    Kept for the instants seen last: a batch writes the same few many times
+    (its now, an event's time in each row it causes). Equal instants in other
+    zones write the same text, so the cache may answer for either.
+    """
     utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
     # What isoformat(timespec="microseconds") writes, in half the time.
     return _TS % (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond)
@@ -47,55 +54,43 @@ def instant_or_none(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def dumps(value: Any) -> str:
-    """Compact JSON (non-JSON values such as instants as text)."""
-    return _ENCODER.encode(value)
+def _encoder() -> Callable[[Any], str]:
+    """The quickest function that writes what the compact ``JSONEncoder`` below writes.
+
+    ``JSONEncoder.encode`` sets up CPython's C encoder anew on every call,
+    which costs more than encoding a participant's data does. Set up once,
+    without the check for cycles (the values written here are JSON-shaped
+    data, which has none), the C encoder keeps no state between calls, so one
+    serves every call and thread. It is used only where it writes exactly what
+    the Python encoder writes.
+    """
+    slow = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+    make: Any = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return slow
+    try:
+        chunks = make(None, str, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    except TypeError:  # a Python whose encoder takes other arguments
+        return slow
+    join = "".join
+
+    def fast(value: Any) -> str:
+        return join(chunks(value, 0))
+
+    sample = {"a": [1, 2.5, None, True, 'é\n"<\u2028', {}], "b": datetime(2026, 1, 1, tzinfo=UTC)}
+    try:
+        return fast if fast(sample) == slow(sample) and fast("x") == slow("x") else slow
+    except Exception:
+        return slow
 
 
-_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
-"""One encoder for every call: ``json.dumps`` with options sets up a new one each time."""
+dumps: Final = _encoder()
+"""Compact JSON (non-JSON values such as instants as text)."""
 
 
 def dumps_each(values: Iterable[Any]) -> list[str]:
-    """:func:`dumps` of each value (the same text), made by one encoder for them all.
-
-    ``json.dumps`` sets up a new encoder per call, which costs more than
-    encoding a contact's fields does; bulk writes encode thousands of values.
-    """
-    encoder = _c_encoder() if _C_ENCODER_FITS else None
-    if encoder is None:
-        return [dumps(v) for v in values]
-    join = "".join
-    return [join(encoder(v, 0)) for v in values]
-
-
-_MAKE_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
-
-
-def _c_encoder() -> Callable[[Any, int], Sequence[str]] | None:
-    """CPython's C encoder set up as ``json.dumps`` sets it up for :func:`dumps`."""
-    if _MAKE_ENCODER is None:
-        return None
-    try:  # markers: a new dict per encoder, as json.dumps checks for cycles
-        encoder: Callable[[Any, int], Sequence[str]] = _MAKE_ENCODER(
-            {}, str, json.encoder.encode_basestring, None, ":", ",", False, False, True
-        )
-    except TypeError:  # a Python whose encoder takes other arguments
-        return None
-    return encoder
-
-
-def _c_encoder_fits() -> bool:
-    """Whether :func:`_c_encoder` writes exactly what :func:`dumps` writes, here."""
-    sample = {"a": [1, 2.5, None, True, 'é\n"<\u2028', {}], "b": datetime(2026, 1, 1, tzinfo=UTC)}
-    encoder = _c_encoder()
-    try:
-        return encoder is not None and "".join(encoder(sample, 0)) == dumps(sample)
-    except Exception:
-        return False
-
-
-_C_ENCODER_FITS: Final = _c_encoder_fits()
+    """:func:`dumps` of each value: bulk writes encode thousands of them."""
+    return [dumps(v) for v in values]
 
 
 def participant(row: sqlite3.Row) -> ParticipantState:

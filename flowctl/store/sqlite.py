@@ -339,14 +339,10 @@ class SqliteStore(SqliteRuntime, Store):
             return 0
         received = ts(at)
         texts = dumps_each([e.data for e in events])
-        stamps: dict[datetime, str] = {}  # a batch's events share few instants
-        rows = []
-        for e, text in zip(events, texts, strict=True):
-            when = e.occurred_at
-            stamp = stamps.get(when)
-            if stamp is None:
-                stamp = stamps[when] = ts(when)
-            rows.append((e.id, e.cid, e.type, stamp, received, text))
+        rows = [
+            (e.id, e.cid, e.type, ts(e.occurred_at), received, text)
+            for e, text in zip(events, texts, strict=True)
+        ]
         with self.transaction():
             before = self._conn.total_changes
             self._conn.executemany(
