@@ -119,7 +119,12 @@ class Worker:
         ]
         woken = any(_event_driven(p) for p in versions)
         reads = any(_reads_events(p) for p in versions)
-        return _Pass(now, flows, content, Stats(), reacting, None if woken else reacting, reads)
+        pauses: dict[str, list[tuple[datetime, datetime]]] = {}
+        for pause in self.store.pauses():
+            if pause.ended_at is not None:
+                pauses.setdefault(pause.flow, []).append((pause.started_at, pause.ended_at))
+        heard = None if woken else reacting
+        return _Pass(now, flows, content, Stats(), reacting, heard, reads, pauses)
 
     def _commit(self, work: _Work, at: _Pass) -> None:
         """Write the batch; the events it emits that no flow hears are recorded as handled."""
@@ -181,7 +186,8 @@ class _Pass:
     and what it counts. ``reacting``: the event types the flows' triggers react to;
     ``heard``: those any flow may react to (None: every type, for a flow version
     some event can wake a participant of); ``reads_events``: whether a flow's
-    condition tests the contact's events."""
+    condition tests the contact's events; ``pauses``: each flow's ended pauses, in
+    order."""
 
     now: datetime
     flows: Mapping[str, FlowRow]
@@ -190,6 +196,7 @@ class _Pass:
     reacting: frozenset[str]
     heard: frozenset[str] | None
     reads_events: bool
+    pauses: Mapping[str, Sequence[tuple[datetime, datetime]]]
 
 
 class _Work:
@@ -212,6 +219,7 @@ class _Work:
         self.worker = worker
         self.now = now = at.now
         self.content = at.content
+        self.pauses = at.pauses
         if due:  # a due participant needs only its own state
             self.parts: dict[int, list[ParticipantState]] = {}
             for cid, state in due:
@@ -294,6 +302,7 @@ class _Work:
             return
         if flow.state not in (ACTIVE, DEACTIVATED):
             return
+        at = _unpaused(at, self.pauses.get(flow.name, ()))
         for state in live:
             if _wakes(program, state):
                 self.advance(cid, state, new=False, until=at)
@@ -326,7 +335,8 @@ class _Work:
         sent = self.sent.setdefault(cid, [])
         events = self.seen.setdefault(cid, [])
         results: list[Result] = []
-        current, at = state, _next_move(state, until)
+        pauses = self.pauses.get(state.flow, ())
+        current, at = state, _unpaused(_next_move(state, until), pauses)
         for _ in range(MAX_CATCH_UP):
             context = Context(
                 limits=self.worker.limits,
@@ -350,7 +360,7 @@ class _Work:
                 break
             if current.due > until and not _wakes(program, current):
                 break
-            after = _next_move(current, until)
+            after = _unpaused(_next_move(current, until), pauses)
             if after <= at:  # no later move to make now: the next pass goes on
                 break
             at = after
@@ -428,6 +438,15 @@ def _next_move(state: ParticipantState, until: datetime) -> datetime:
     if state.status == WAITING and state.due is not None and state.due < until:
         at = state.due
     return max(at, state.wait_since or state.entered_at)
+
+
+def _unpaused(at: datetime, pauses: Sequence[tuple[datetime, datetime]]) -> datetime:
+    """``at``, or the end of the pause it falls in: a paused flow runs nothing, and
+    what fell due or was triggered during a pause runs as of its end."""
+    for start, end in pauses:
+        if start <= at < end:
+            at = end
+    return at
 
 
 def _joined(results: Sequence[Result]) -> Result:

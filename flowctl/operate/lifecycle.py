@@ -10,7 +10,7 @@ lifecycle right and is written to the audit log.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from flowctl.engine import WAITING, cancel, compile_flow
@@ -129,8 +129,6 @@ def deactivate(
         live = store.live_participants(name) if cancel_scheduled else []
         if live:
             store.update_participants([cancel(s, now) for s in live])
-        elif before == PAUSED:
-            _release(store, name, now)
         messages = store.cancel_messages(name, now) if cancel_scheduled else 0
         if before != DEACTIVATED:
             store.set_flow_state(name, DEACTIVATED, now)
@@ -186,22 +184,9 @@ def _move(
             hint=f"only a flow that is {' or '.join(sorted(allowed))} can be {command}d",
         )
     with store.transaction():
-        if before == PAUSED:
-            _release(store, name, now)
         store.set_flow_state(name, to, now)
         rights.audit(store, who, command, f"flow/{name}", now, f"was {before}")
     return Transition(name, before, to)
-
-
-def _release(store: Store, name: str, now: datetime) -> None:
-    """What a pause held runs as of its end: waits that ended during it end ``now``."""
-    ended = [
-        replace(s, due=now)
-        for s in store.live_participants(name)
-        if s.status == WAITING and s.due is not None and s.due < now
-    ]
-    if ended:
-        store.update_participants(ended)
 
 
 def _document(store: Store, name: str) -> dict[str, object]:

@@ -26,6 +26,7 @@ from flowctl.store.records import (
     ContactRow,
     FlowRow,
     NewEvent,
+    Pause,
     StoredDocument,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "ContactRow",
     "FlowRow",
     "NewEvent",
+    "Pause",
     "Store",
     "StoredDocument",
     "open_store",

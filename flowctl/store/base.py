@@ -27,6 +27,7 @@ from flowctl.store.records import (
     ContactRow,
     FlowRow,
     NewEvent,
+    Pause,
     StoredDocument,
 )
 from flowctl.store.runtime import RuntimeStore
@@ -36,6 +37,7 @@ T = TypeVar("T")
 
 FLOW_TABLES: Final = (
     "activations",
+    "pauses",
     "participants",
     "history",
     "step_counts",
@@ -133,12 +135,18 @@ class Store(RuntimeStore):
 
         Entering ``active`` from ``draft`` or ``deactivated`` opens a period
         starting ``at``; ``deactivated`` closes it. Pausing and resuming keep
-        the period (events during a pause still count).
+        the period (events during a pause still count). Pausing opens a
+        pause starting ``at``; leaving ``paused`` (resume or deactivate)
+        closes it.
         """
 
     @abstractmethod
     def activations(self, name: str) -> list[Activation]:
         """A flow's activation periods, oldest first."""
+
+    @abstractmethod
+    def pauses(self) -> list[Pause]:
+        """Every flow's pauses, by flow, oldest first."""
 
     @abstractmethod
     def mark_shown(self, name: str, at: datetime) -> None:

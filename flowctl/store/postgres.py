@@ -30,10 +30,12 @@ from flowctl.store.records import (
     DEACTIVATED,
     DRAFT,
     FLOW,
+    PAUSED,
     Activation,
     ContactRow,
     FlowRow,
     NewEvent,
+    Pause,
     StoredDocument,
 )
 
@@ -203,10 +205,21 @@ class PostgresStore(PostgresRuntime, Store):
                     "UPDATE activations SET ended_at = %s WHERE flow = %s AND ended_at IS NULL",
                     (at, name),
                 )
+            if state == PAUSED and before != PAUSED:
+                self._x("INSERT INTO pauses (flow, started_at) VALUES (%s, %s)", (name, at))
+            elif before == PAUSED and state != PAUSED:
+                self._x(
+                    "UPDATE pauses SET ended_at = %s WHERE flow = %s AND ended_at IS NULL",
+                    (at, name),
+                )
 
     def activations(self, name: str) -> list[Activation]:
         rows = self._q("SELECT * FROM activations WHERE flow = %s ORDER BY started_at, id", (name,))
         return [Activation(r["flow"], r["started_at"], r["ended_at"]) for r in rows]
+
+    def pauses(self) -> list[Pause]:
+        rows = self._q("SELECT * FROM pauses ORDER BY flow, started_at, id")
+        return [Pause(r["flow"], r["started_at"], r["ended_at"]) for r in rows]
 
     def mark_shown(self, name: str, at: datetime) -> None:
         self._x("UPDATE heads SET shown_at = %s WHERE kind = 'Flow' AND name = %s", (at, name))

@@ -89,6 +89,16 @@ class Activation:
 
 
 @dataclass(frozen=True, slots=True)
+class Pause:
+    """One time a flow was paused (``ended_at`` None while it lasts): what fell due
+    or was triggered meanwhile runs as of its end."""
+
+    flow: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class ContactRow:
     """A contact: the store's own key ``cid`` and the fields (spec §11)."""
 

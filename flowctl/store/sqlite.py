@@ -40,11 +40,13 @@ from flowctl.store.records import (
     DEACTIVATED,
     DRAFT,
     FLOW,
+    PAUSED,
     Activation,
     AuditEntry,
     ContactRow,
     FlowRow,
     NewEvent,
+    Pause,
     StoredDocument,
 )
 from flowctl.store.sqlite_runtime import SqliteRuntime
@@ -246,6 +248,15 @@ class SqliteStore(SqliteRuntime, Store):
                     "UPDATE activations SET ended_at = ? WHERE flow = ? AND ended_at IS NULL",
                     (ts(at), name),
                 )
+            if state == PAUSED and before != PAUSED:
+                self._conn.execute(
+                    "INSERT INTO pauses (flow, started_at) VALUES (?, ?)", (name, ts(at))
+                )
+            elif before == PAUSED and state != PAUSED:
+                self._conn.execute(
+                    "UPDATE pauses SET ended_at = ? WHERE flow = ? AND ended_at IS NULL",
+                    (ts(at), name),
+                )
 
     def activations(self, name: str) -> list[Activation]:
         rows = self._q(
@@ -254,6 +265,12 @@ class SqliteStore(SqliteRuntime, Store):
         return [
             Activation(r["flow"], instant(r["started_at"]), instant_or_none(r["ended_at"]))
             for r in rows
+        ]
+
+    def pauses(self) -> list[Pause]:
+        rows = self._q("SELECT * FROM pauses ORDER BY flow, started_at, rowid")
+        return [
+            Pause(r["flow"], instant(r["started_at"]), instant_or_none(r["ended_at"])) for r in rows
         ]
 
     def mark_shown(self, name: str, at: datetime) -> None:

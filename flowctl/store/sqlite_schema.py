@@ -190,7 +190,15 @@ def _v2(db: Database) -> None:
     db.table("deferred").create({"flow": str, "seq": int}, pk=("flow", "seq"))
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2)
+def _v3(db: Database) -> None:
+    """Pauses: what a pause held runs as of its end, also when no daemon ran during it."""
+    db.table("pauses").create(
+        {"flow": str, "started_at": str, "ended_at": str}, not_null={"flow", "started_at"}
+    )
+    db.table("pauses").create_index(["flow", "started_at"])
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3)
 """Migration ``i`` brings a store from layout ``i`` to ``i + 1``."""
 
 LATEST = len(MIGRATIONS)

@@ -93,6 +93,27 @@ def test_event_during_pause_wakes_the_participant_after_resume(flowctl: Flowctl)
     assert outcomes["wait-vip"] == "met"
 
 
+def test_a_pause_no_daemon_ran_in_holds_what_fell_in_it_until_the_resume(
+    flowctl: Flowctl,
+) -> None:
+    setup(flowctl, MAILER, "mailer")
+    flowctl.send("form_submitted", "ann@example.com", form="news")  # enters at T0
+    flowctl.at(T0 + HOUR).ok("pause", "mailer")
+    flowctl.at(T0 + days(1)).send("form_submitted", "bo@example.com", form="news")
+    flowctl.at(T0 + days(3)).ok("resume", "mailer")
+    # The first daemon run after all that: as if one had run all along.
+    flowctl.once(T0 + days(6))
+    bo = flowctl.participant("mailer", "bo@example.com")
+    # Bo's trigger came during the pause: he enters as of the resume
+    assert bo["registered"] == iso_utc(T0 + days(3))
+    assert min(h["at"] for h in flowctl.history(contact="bo@example.com")) == iso_utc(T0 + days(3))
+    # Ann's 2-day delay ended during the pause: it ends as of the resume
+    ann_steps = [(h["step"], h["at"]) for h in flowctl.history(contact="ann@example.com")]
+    assert ("second-mail", iso_utc(T0 + days(3))) in ann_steps
+    assert not [at for _, at in ann_steps if iso_utc(T0 + HOUR) < at < iso_utc(T0 + days(3))]
+    assert {p["status"] for p in flowctl.participants("mailer")} == {"completed"}
+
+
 def test_deactivate_lets_participants_finish_and_enters_nobody(flowctl: Flowctl) -> None:
     setup(flowctl, MAILER, "mailer")
     flowctl.send("form_submitted", "ann@example.com", form="news")

@@ -309,6 +309,28 @@ def test_set_flow_state_deactivate_while_paused_closes_period(store: Store) -> N
     ]
 
 
+def test_set_flow_state_records_pauses_until_resume_or_deactivate(store: Store) -> None:
+    store.add_version(doc("a"))
+    store.add_version(doc("b"))
+    hours = [T0 + timedelta(hours=h) for h in range(6)]
+    store.set_flow_state("b", "active", T0)
+    store.set_flow_state("a", "active", hours[0])
+    store.set_flow_state("a", "paused", hours[1])
+    store.set_flow_state("a", "active", hours[2])  # resume
+    store.set_flow_state("a", "paused", hours[3])
+    store.set_flow_state("b", "paused", hours[4])
+    assert [(p.flow, p.started_at, p.ended_at) for p in store.pauses()] == [
+        ("a", hours[1], hours[2]),
+        ("a", hours[3], None),
+        ("b", hours[4], None),
+    ]
+    store.set_flow_state("a", "deactivated", hours[5])
+    assert [(p.started_at, p.ended_at) for p in store.pauses() if p.flow == "a"] == [
+        (hours[1], hours[2]),
+        (hours[3], hours[5]),
+    ]
+
+
 def test_mark_shown_records_instant_only(store: Store) -> None:
     store.add_version(doc("a"))
     seen = datetime(2026, 3, 5, 12, 0, tzinfo=CET)

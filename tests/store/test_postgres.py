@@ -437,6 +437,7 @@ def _snapshot(store: Store) -> dict[str, Any]:
         "events": {c.cid: store.events_for(c.cid, limit=10_000) for c in contacts},
         "crm": {c.cid: store.crm_objects(c.cid) for c in contacts},
         "activations": {f: store.activations(f) for f in flows},
+        "pauses": store.pauses(),
         "audit": store.audit_log(limit=10_000),
     }
 

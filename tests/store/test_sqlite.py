@@ -94,6 +94,19 @@ def test_sqlite_older_layout_upgraded_in_place(
     assert "labels" in tables(tmp_path / "s.db")
 
 
+def test_sqlite_store_of_layout_two_gains_pauses_and_keeps_its_flows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as old:  # a file made before pauses were recorded
+        old.setattr(sqlite_schema, "MIGRATIONS", sqlite_schema.MIGRATIONS[:2])
+        old.setattr(sqlite_schema, "LATEST", 2)
+        make_store(tmp_path / "s.db")
+    assert meta_version(tmp_path / "s.db") == "2"
+    with open_store(str(tmp_path / "s.db")) as store:
+        assert store.schema_version == sqlite_schema.LATEST
+        assert (store.users(), store.pauses()) == ({"ann": "flow-admin"}, [])
+
+
 def test_sqlite_failing_migration_leaves_old_layout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
