@@ -71,8 +71,10 @@ class Transport(ABC):
     channel: str
     """The channel this transport was built for."""
     keeps: bool = False
-    """Whether delivery is keeping the message in the store, nothing leaving it: such
-    attempts are recorded a batch at a time, others one by one as they are made."""
+    """Whether delivery is keeping the message in the store, nothing leaving it: the
+    store then marks such messages delivered itself, a batch at a time
+    (:meth:`~flowctl.store.runtime.RuntimeStore.keep_messages`); others are sent and
+    recorded one by one."""
 
     @abstractmethod
     def send(self, message: OutMessage) -> str | None:

@@ -22,7 +22,7 @@ from flowctl.config import Config
 from flowctl.daemon.worker import MAX_PASSES, Stats, Worker
 from flowctl.engine import compile_flow
 from flowctl.store import FLOW, Store
-from flowctl.store.records import FAILED, QUEUED, SENT, Attempt, OutMessage
+from flowctl.store.records import FAILED, NO_ADDRESS, QUEUED, SENT, Attempt, OutMessage
 
 log = logging.getLogger("flowctl.daemon")
 
@@ -60,23 +60,26 @@ class Daemon:
         stats = Stats()
         attempts = self.config.daemon.delivery_attempts
         base = self.config.daemon.retry_backoff
+        size = self.worker.batch_size
+        kept = [channel for channel, t in self.transports.items() if t.keeps]
+        while kept and not self.worker.stop:
+            sent, failed = self.store.keep_messages(kept, now, size)
+            stats.delivered += sent
+            stats.failed += failed
+            if sent + failed < size:
+                break
         while not self.worker.stop:
-            claimed = self.store.claim_messages(now, self.worker.batch_size, now + LEASE)
+            claimed = self.store.claim_messages(now, size, now + LEASE)
             if not claimed:
                 break
-            kept: list[Attempt] = []
             for message in claimed:
                 transport = self.transports.get(message.channel)
                 attempt = _attempt(transport, message, now, attempts, base)
-                if transport is not None and transport.keeps:
-                    kept.append(attempt)
-                else:  # one by one: a crash re-sends at most the message in flight
-                    self.store.finish_messages([attempt], now)
+                # One by one: a crash re-sends at most the message in flight.
+                self.store.finish_messages([attempt], now)
                 stats.delivered += attempt.status == SENT
                 stats.failed += attempt.status == FAILED
-            if kept:
-                self.store.finish_messages(kept, now)
-            if len(claimed) < self.worker.batch_size:
+            if len(claimed) < size:
                 break
         if stats.delivered or stats.failed:
             log.info("delivery sent=%d failed=%d", stats.delivered, stats.failed)
@@ -112,7 +115,7 @@ def _attempt(
         if transport is None:
             raise DeliveryError(f"no transport for channel {message.channel}", True)
         if not message.to:
-            raise DeliveryError("the contact has no address for this channel", True)
+            raise DeliveryError(NO_ADDRESS, True)
         transport.send(message)
     except DeliveryError as exc:
         tries = message.attempts + 1

@@ -41,6 +41,7 @@ from flowctl.store.codec import contact_id, dumps, email_key, ts
 from flowctl.store.postgres_schema import Conn
 from flowctl.store.postgres_views import PostgresViews, contact, message, participant
 from flowctl.store.records import (
+    NO_ADDRESS,
     Attempt,
     Batch,
     ContactRow,
@@ -263,6 +264,26 @@ class PostgresRuntime(PostgresViews):
             )
         rows.sort(key=lambda r: (r["next_at"], r["id"]))
         return [message(r) for r in rows]
+
+    def keep_messages(self, channels: Sequence[str], now: datetime, limit: int) -> tuple[int, int]:
+        with self.transaction():
+            self._bookkeeping()
+            rows = self._q(
+                "WITH due AS (SELECT o.id FROM outbox o"
+                "   WHERE o.status = 'queued' AND o.next_at <= %(now)s"
+                "   AND o.channel = ANY(%(channels)s) AND o.flow NOT IN (SELECT name FROM heads"
+                "     WHERE kind = 'Flow' AND state = 'paused')"
+                "   ORDER BY o.next_at, o.id LIMIT %(limit)s FOR UPDATE OF o SKIP LOCKED)"
+                " UPDATE outbox o SET attempts = o.attempts + 1, next_at = NULL,"
+                " status = CASE WHEN coalesce(o.recipient, '') = '' THEN 'failed' ELSE 'sent' END,"
+                " sent_at = CASE WHEN coalesce(o.recipient, '') = '' THEN o.sent_at"
+                "   ELSE %(now)s END,"
+                " error = CASE WHEN coalesce(o.recipient, '') = '' THEN %(reason)s END"
+                " FROM due WHERE o.id = due.id RETURNING o.status",
+                {"now": now, "channels": list(channels), "limit": limit, "reason": NO_ADDRESS},
+            )
+        sent = sum(1 for r in rows if r["status"] == "sent")
+        return sent, len(rows) - sent
 
     def finish_messages(self, attempts: Sequence[Attempt], at: datetime) -> None:
         with self.transaction():

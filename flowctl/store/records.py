@@ -88,6 +88,10 @@ class Activation:
     ended_at: datetime | None
 
 
+NO_ADDRESS: Final = "the contact has no address for this channel"
+"""Why a message to a contact without an e-mail address (or phone number) failed."""
+
+
 @dataclass(frozen=True, slots=True)
 class Pause:
     """One time a flow was paused (``ended_at`` None while it lasts): what fell due

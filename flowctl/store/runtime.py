@@ -84,6 +84,16 @@ class RuntimeStore(ABC):
         """
 
     @abstractmethod
+    def keep_messages(self, channels: Sequence[str], now: datetime, limit: int) -> tuple[int, int]:
+        """Deliver by keeping, in one transaction: up to ``limit`` queued messages of
+        ``channels`` due at ``now`` (not of a paused flow), oldest first, become
+        ``sent`` at ``now``, or ``failed`` without a recipient (``NO_ADDRESS``).
+
+        For the channels whose transport keeps messages in the store (the
+        outbox): nothing leaves it, so no claim is needed. Returns ``(sent, failed)``.
+        """
+
+    @abstractmethod
     def finish_messages(self, attempts: Sequence[Attempt], at: datetime) -> None:
         """Record delivery attempts made at ``at``, in one transaction; counts each attempt."""
 

@@ -27,6 +27,7 @@ from flowctl.store.codec import (
     ts_or_none,
 )
 from flowctl.store.records import (
+    NO_ADDRESS,
     Attempt,
     Batch,
     ContactRow,
@@ -242,6 +243,23 @@ class SqliteRuntime:
                 [(ts(lease_until), r["id"]) for r in rows],
             )
         return [_message(r) for r in rows]
+
+    def keep_messages(self, channels: Sequence[str], now: datetime, limit: int) -> tuple[int, int]:
+        with self.transaction():
+            rows = self._conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_at = NULL,"
+                " status = CASE WHEN coalesce(recipient, '') = '' THEN 'failed' ELSE 'sent' END,"
+                " sent_at = CASE WHEN coalesce(recipient, '') = '' THEN sent_at ELSE ?1 END,"
+                " error = CASE WHEN coalesce(recipient, '') = '' THEN ?2 END"
+                " WHERE id IN (SELECT id FROM outbox WHERE status IN ('queued', 'sending')"
+                " AND status = 'queued' AND next_at <= ?1"
+                " AND channel IN (SELECT value FROM json_each(?3))"
+                " AND flow NOT IN (SELECT name FROM heads WHERE kind = 'Flow' AND state = 'paused')"
+                " ORDER BY next_at, id LIMIT ?4) RETURNING status",
+                (ts(now), NO_ADDRESS, json.dumps(list(channels)), limit),
+            ).fetchall()
+        sent = sum(1 for r in rows if r[0] == "sent")
+        return sent, len(rows) - sent
 
     def finish_messages(self, attempts: Sequence[Attempt], at: datetime) -> None:
         sent = ts(at)

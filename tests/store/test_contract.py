@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flowctl.engine.state import Event, ParticipantState
 from flowctl.errors import Refused
 from flowctl.store import AuditEntry, NewEvent, Store, StoredDocument, open_store
-from flowctl.store.records import Attempt, Batch, HistoryRow, NewMessage
+from flowctl.store.records import NO_ADDRESS, Attempt, Batch, HistoryRow, NewMessage
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))
@@ -577,6 +578,40 @@ def test_commit_batch_stores_handled_events_as_processed(store: Store) -> None:
     store.commit_batch(Batch(events=[heard, unheard]), T0)
     assert [e.type for e in store.pending_events(T0, 10)] == ["tag_added"]
     assert [e["type"] for e in store.events_for(cid)] == ["tag_added", "email_sent"]
+
+
+def test_keep_messages_delivers_the_kept_channels_due_messages(store: Store) -> None:
+    store.add_version(doc("held"))
+    store.set_flow_state("held", "active", T0)
+    store.set_flow_state("held", "paused", T0)
+    cids = store.insert_contacts([{"email": f"p{i}@example.com"} for i in range(6)], T0)
+    later = T0 + timedelta(hours=1)
+
+    def message(
+        i: int, channel: str = "email", to: str | None = "a@b.c", flow: str = "f", at: Any = None
+    ) -> NewMessage:
+        return NewMessage(f"k{i}", flow, "s", f"p{i}", cids[i], channel, "m", to, {}, send_at=at)
+
+    queued = [
+        message(0),
+        message(1, to=None),  # no address: fails
+        message(2, channel="sms"),  # another channel: left for its transport
+        message(3, flow="held"),  # a paused flow's: waits for the resume
+        message(4, at=later),  # not yet due
+        message(5),
+    ]
+    store.commit_batch(Batch(messages=queued), T0)
+    assert store.keep_messages(["email"], T0, 2) == (1, 1)  # the oldest two
+    assert store.keep_messages(["email"], T0, 2) == (1, 0)
+    assert store.keep_messages(["email"], T0, 2) == (0, 0)
+    rows = {m.key: m for m in store.messages()}
+    assert (rows["k0"].status, rows["k0"].sent_at, rows["k0"].attempts) == ("sent", T0, 1)
+    assert (rows["k1"].status, rows["k1"].error) == ("failed", NO_ADDRESS)
+    assert [rows[k].status for k in ("k2", "k3", "k4", "k5")] == ["queued"] * 3 + ["sent"]
+    assert store.keep_messages(["email", "sms"], later, 10) == (2, 0)
+    store.set_flow_state("held", "active", later)  # resumed
+    assert store.keep_messages(["email"], later, 10) == (1, 0)
+    assert {m.status for m in store.messages()} == {"sent", "failed"}
 
 
 def test_finish_messages_records_every_attempt(store: Store) -> None:
