@@ -7,21 +7,14 @@ import json.encoder
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any, Final
 
 from flowctl.engine.state import ParticipantState
 from flowctl.store.records import ContactRow
 
 
-@lru_cache(maxsize=4096)
 def ts(moment: datetime) -> str:
-    """An instant as fixed-width UTC text (text order is time order).
-
-    Kept for the instants seen last: a batch writes the same few many times
-    (its now, an event's time in each row it causes). Equal instants in other
-    zones write the same text, so the cache may answer for either.
-    """
+    """An instant as fixed-width UTC text (text order is time order)."""
     utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
     # What isoformat(timespec="microseconds") writes, in half the time.
     return _TS % (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond)
