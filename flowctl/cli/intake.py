@@ -117,15 +117,22 @@ def contacts_show(
     output: Annotated[DataFormat, typer.Option("-o", "--output")] = DataFormat.text,
     store: StoreOpt = None,
 ) -> int:
-    """One contact: every field, its tags, campaigns, selections and projects."""
+    """One contact: every field, its tags, campaigns, selections and projects, and
+    what flows created for it (sales, activities, appointments, tickets …)."""
     from flowctl.operate.intake import show_contact
 
     with open_store(ctx, store, create=False) as st:
         view = show_contact(st, ref)
     if output != DataFormat.text:
         print_data(output, view)
-    else:
-        _print_fields(view)
+        return 0
+    created = view.pop("created_by_flows")
+    _print_fields(view)
+    if created:
+        typer.echo("created by flows:")
+    for made in created:
+        data = json.dumps(made["data"], ensure_ascii=False, default=str)
+        typer.echo(f"  {made['created_at']}  {made['kind']}  {made['flow']}/{made['step']}  {data}")
     return 0
 
 

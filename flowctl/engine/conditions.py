@@ -157,13 +157,13 @@ def _compile(src: Any, where: str) -> tuple[Test, bool]:
     if "not" in src:
         inner, uses = _compile(src["not"], f"{where}.not")
         return (lambda f: not inner(f)), uses
+    if "event" in src:  # its tag, campaign, field … are the event's params
+        return _event_test(src, where), True
     for key, attr in MEMBERSHIPS.items():
         if key in src:
             return _membership(attr, str(src[key])), False
     if "field" in src:
         return _field_test(src, where), False
-    if "event" in src:
-        return _event_test(src, where), True
     raise InvalidValue(
         f"unknown condition {dict(src)!r}",
         where=where,

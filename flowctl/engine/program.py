@@ -40,6 +40,10 @@ ACTION_TYPES = frozenset(
         "webhook",
     }
 )
+TITLED_ACTIONS = frozenset(
+    {"create_activity", "create_sale", "create_appointment", "create_ticket"}
+)
+"""Actions whose key ``title`` names what they create (and is the step's title too)."""
 CONTROL_TYPES = frozenset({"delay", "wait_until", "decision", "split", "goto", "end"})
 WAITING_TYPES = frozenset({"delay", "wait_until"})
 
@@ -281,7 +285,8 @@ class _Linker:
         self.steps[sid] = Step(**base)
         step: Step
         if kind in ACTION_TYPES:
-            params = {k: v for k, v in src.items() if k not in ("id", "type", "title")}
+            skipped = ("id", "type") if kind in TITLED_ACTIONS else ("id", "type", "title")
+            params = {k: v for k, v in src.items() if k not in skipped}
             span_key = {"create_activity": "due", "create_appointment": "in"}.get(kind)
             span = _span(params.get(span_key), where) if span_key else None
             step = ActionStep(**base, params=params, span=span)

@@ -148,12 +148,12 @@ def _summary(cond: Any) -> str:
         return " or ".join(f"({_summary(c)})" for c in cond["any"])
     if "not" in cond:
         return f"not ({_summary(cond['not'])})"
+    if "event" in cond:  # before field: an event test's field is a param
+        rest = " ".join(f"{k}={v}" for k, v in cond.items() if k != "event")
+        return f"event {cond['event']} {rest}".strip()
     if "field" in cond:
         op = next((k for k in cond if k != "field"), "?")
         return f"{cond['field']} {op} {cond.get(op)}"
-    if "event" in cond:
-        rest = " ".join(f"{k}={v}" for k, v in cond.items() if k != "event")
-        return f"event {cond['event']} {rest}".strip()
     return " ".join(f"{k} {v}" for k, v in cond.items())
 
 

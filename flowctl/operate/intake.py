@@ -130,9 +130,23 @@ def list_contacts(
 
 
 def show_contact(store: Store, ref: str, user: str | None = None) -> dict[str, Any]:
-    """One contact's :func:`contact_view`; :class:`NotFound` when there is none."""
+    """One contact's :func:`contact_view`, and under ``created_by_flows`` what flows'
+    actions made for it (sales, activities, appointments, tickets, notifications,
+    course changes), oldest first; :class:`NotFound` when there is none."""
     authorize(store, VIEW, user)
-    return contact_view(find_contact(store, ref))
+    row = find_contact(store, ref)
+    view = contact_view(row)
+    view["created_by_flows"] = [
+        {
+            "kind": o["kind"],
+            "flow": o["flow"],
+            "step": o["step"],
+            "created_at": isoformat(o["created_at"]),
+            "data": o["data"],
+        }
+        for o in store.crm_objects(row.cid)
+    ]
+    return view
 
 
 # -- reading input -------------------------------------------------------------

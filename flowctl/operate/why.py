@@ -254,10 +254,12 @@ def _failing(source: Any, facts: Facts) -> str | None:
         inner = summarize(source["not"])
         return f"not ({inner}): {inner} holds"
     text = summarize(source)
-    if isinstance(source, Mapping) and "field" in source:
+    if not isinstance(source, Mapping) or "event" in source:
+        return text
+    if "field" in source:
         return f"{text} (the value is {resolve_path(facts, str(source['field']))!r})"
     for key, attr in MEMBERSHIPS.items():
-        if isinstance(source, Mapping) and key in source:
+        if key in source:
             return f"{text} (the contact's {attr}: {list(facts.contact.get(attr) or [])})"
     return text
 

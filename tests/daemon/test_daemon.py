@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from flowctl.channels import message_id
@@ -569,6 +569,40 @@ def test_start_flow_enters_the_other_flow(flowctl: Flowctl) -> None:
 
 
 # -- messages ------------------------------------------------------------------------
+
+
+CRM = """\
+apiVersion: flowctl/v1
+kind: Flow
+metadata: {name: crm}
+spec:
+  triggers: [{type: form_submitted, form: demo}]
+  steps:
+    - id: call
+      type: create_activity
+      title: "Call {{ contact.first_name }}"
+      assignee: bob
+      due: 2d
+    - {id: deal, type: create_sale, title: Demo deal, amount: 500, stage: lead}
+    - {id: ticket, type: create_ticket, title: Set up the demo, category: onboarding}
+"""
+
+
+def test_crm_actions_create_what_contacts_show_lists(flowctl: Flowctl) -> None:
+    setup(flowctl, CRM, "crm")
+    flowctl.import_contacts([{"email": "ann@example.com", "first_name": "Ann"}])
+    flowctl.send("form_submitted", "ann@example.com", form="demo")
+    flowctl.once()
+    made = flowctl.contact("ann@example.com")["created_by_flows"]
+    assert [(m["kind"], m["flow"], m["step"]) for m in made] == [
+        ("create_activity", "crm", "call"),
+        ("create_sale", "crm", "deal"),
+        ("create_ticket", "crm", "ticket"),
+    ]
+    assert made[0]["data"]["title"] == "Call Ann"  # rendered for the contact
+    assert made[0]["data"]["due_at"] == (T0 + days(2)).astimezone(UTC).isoformat()
+    assert made[1]["data"] == {"title": "Demo deal", "amount": 500, "stage": "lead"}
+    assert made[2]["data"] == {"title": "Set up the demo", "category": "onboarding"}
 
 
 def test_emails_land_in_the_outbox_and_are_sent(flowctl: Flowctl) -> None:

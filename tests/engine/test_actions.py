@@ -46,7 +46,7 @@ def test_every_action_type_produces_an_effect() -> None:
         {"id": "a6", "type": "create_sale", "title": "Deal", "amount": 10},
         {"id": "a7", "type": "create_appointment", "title": "Meet", "in": "1d"},
         {"id": "a8", "type": "create_ticket", "title": "Help"},
-        {"id": "a9", "type": "add_to_selection", "selection": "s"},
+        {"id": "a9", "type": "add_to_selection", "selection": "s", "title": "Shortlist"},
         {"id": "b1", "type": "add_to_project", "project": "p"},
         {"id": "b2", "type": "enroll_course", "course": "k"},
         {"id": "b3", "type": "revoke_course", "course": "k"},
@@ -76,6 +76,9 @@ def test_every_action_type_produces_an_effect() -> None:
     ]
     effects = {e.step: e for e in result.effects}
     assert effects["a4"].params["due_at"] == (T0 + timedelta(days=2)).isoformat()
+    titles = [effects[s].params["title"] for s in ("a4", "a6", "a7", "a8")]
+    assert titles == ["Call", "Deal", "Meet", "Help"]  # what they create is called so
+    assert "title" not in effects["a9"].params  # a step's own title is no parameter
     assert effects["b5"].params["method"] == "POST"
     assert result.contact["country"] == "NO"
     assert result.contact["selections"] == ["s"]

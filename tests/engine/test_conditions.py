@@ -147,6 +147,21 @@ def test_event_test_matches_params_step_and_within() -> None:
     assert not holds({"event": "page_visited", "url": "https://example.com/blog*"}, events=events)
 
 
+def test_event_test_params_named_like_memberships_and_fields_are_params() -> None:
+    events = [
+        Event("tag_added", NOW, {"tag": "customer"}),
+        Event("selection_added", NOW, {"selection": "hot-leads"}),
+        Event("contact_updated", NOW, {"set": {"phone": "+4712345678"}}),
+    ]
+    member: dict[str, Any] = {"tags": ["customer"]}  # the membership alone would hold
+    assert holds({"event": "tag_added", "tag": "customer"}, member, events=events)
+    assert not holds({"event": "tag_added", "tag": "vip"}, {"tags": ["vip"]}, events=events)
+    assert holds({"event": "selection_added", "selection": "hot-leads"}, events=events)
+    assert not holds({"event": "selection_added", "selection": "cold"}, events=events)
+    assert holds({"event": "contact_updated", "field": "phone"}, events=events)
+    assert not holds({"event": "contact_updated", "field": "email"}, events=events)
+
+
 def test_field_roots_company_trigger_participant() -> None:
     trigger = Event("form_submitted", NOW, {"form": "demo"})
     person = {"company": {"name": "Acme", "size": 50}}

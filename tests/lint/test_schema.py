@@ -79,6 +79,21 @@ def test_schema_field_path_names_the_paths_there_are(lint: Lint, path: str) -> N
     assert "participant.step_count" in problem.message
 
 
+def test_schema_event_test_takes_tag_campaign_selection_project_and_field(lint: Lint) -> None:
+    text = flow(
+        "  success:\n"
+        "    when:\n"
+        "      any:\n"
+        "        - {event: tag_added, tag: customer}\n"
+        "        - {event: campaign_completed, campaign: c1}\n"
+        "        - {event: selection_added, selection: hot-leads, within: 7d}\n"
+        "        - {event: project_added, project: launch}\n"
+        "        - {event: contact_updated, field: phone}\n"
+        "  steps: [{id: a, type: end}]\n"
+    )
+    assert lint(text) == []
+
+
 def test_schema_document_that_is_a_list_fails(lint: Lint) -> None:
     (problem,) = lint("- a\n- b\n")
     assert (problem.rule, problem.line, problem.column, problem.pointer) == ("schema", 1, 1, "")
