@@ -18,8 +18,8 @@ Everything is driven by three pure functions; drivers (``simulate``,
 - :func:`consider_entry` (program, event, contact, now, activation, prior
   participations) → :class:`EntryDecision` with the new ``active`` state,
   or the reason it was refused (``no_trigger``, ``before_activation``,
-  ``trigger_filter``, ``already_active``, ``reentry``, ``reentry_after``,
-  ``filter``).
+  ``filter`` (a trigger's or the flow's), ``already_active``, ``reentry``,
+  ``reentry_after``).
 - :func:`advance` (program, state, contact, events, now, context) →
   :class:`Result`: the new state, the contact with the participant's own
   changes applied, effects (what a daemon must perform: send, tag, call a

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flowctl.engine.actions import run_action
-from flowctl.engine.conditions import Facts
+from flowctl.engine.conditions import Facts, resolve_path
 from flowctl.engine.operators import to_instant
 from flowctl.engine.program import (
     ActionStep,
@@ -227,11 +227,9 @@ def _delay(run: Run, step: DelayStep) -> None:
     elif step.until is not None:
         due = next_time_of_day(run.now, step.until, step.days, run.facts.zone)
     else:
-        path = str(step.until_date)
-        path = path if path.startswith("contact.") else f"contact.{path}"
-        value: Any = run.contact
-        for part in path.split(".")[1:]:
-            value = value.get(part) if isinstance(value, Mapping) else None
+        path = str(step.until_date)  # contact., company., trigger. …; a bare name: contact's
+        rooted = path.startswith(("contact.", "company.", "trigger.", "participant."))
+        value = resolve_path(run.facts, path if rooted else f"contact.{path}")
         moment = to_instant(value, run.facts.zone)
         due = None if moment is None else add_span(moment, step.offset, run.facts.zone)
         if due is None:

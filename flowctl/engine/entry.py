@@ -5,11 +5,15 @@ refuses (the ``reason``):
 
 1. ``no_trigger`` — no trigger has the event's type and params;
 2. ``before_activation`` — the event occurred before the flow's activation;
-3. ``trigger_filter`` — triggers matched but each one's own ``filter`` failed;
+3. ``filter`` — triggers matched but each one's own ``filter`` failed;
 4. ``already_active`` — the contact is an active or waiting participant;
 5. ``reentry`` — ``reentry: never`` and the contact has been a participant;
 6. ``reentry_after`` — ended too recently for ``reentry_after``;
 7. ``filter`` — the flow's ``filter`` (which sees the trigger data) failed.
+
+A trigger's filter and the flow's refuse with the same reason, ``filter``
+(the one the command line names); ``trigger`` tells which: the trigger
+whose filter failed, or the one that passed.
 
 Trigger type ``event`` (custom events) matches an event of type ``event``
 whose ``data.name`` is the trigger's ``name``, or an event whose type *is*
@@ -108,7 +112,7 @@ def consider_entry(
         None,
     )
     if chosen is None and not direct:
-        return EntryDecision(False, "trigger_filter", candidates[0], None)
+        return EntryDecision(False, "filter", candidates[0], None)
     refusal = _reentry_refusal(program, prior, now)
     if refusal:
         return EntryDecision(False, refusal, chosen, None)

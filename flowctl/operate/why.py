@@ -10,8 +10,8 @@ instant:
 - ``no_trigger`` — the type matches but no trigger's params do;
 - ``before_activation`` — it occurred before the flow was activated (or
   the flow was never activated); ``inactive`` — while it was deactivated;
-- ``trigger_filter`` / ``filter`` — a filter was false: the failing
-  condition is named, with the value it saw;
+- ``filter`` — a filter (the trigger's or the flow's) was false: the
+  failing condition is named, with the value it saw;
 - ``already_active`` — the contact was a participant at that time;
 - ``reentry`` / ``reentry_after`` — it had been a participant before and
   ``reentry: never`` (or ``reentry_after``) keeps it out;
@@ -182,9 +182,9 @@ def _judge(
     )
     reason = decision.reason
     facts = _facts(program, contact, event, event.at)
-    if reason == "trigger_filter":
-        cond = program.triggers[candidates[0]].filter
-        failing = _failing(cond.source, facts) if cond else None
+    trigger = program.triggers[decision.trigger] if decision.trigger is not None else None
+    if reason == "filter" and trigger and trigger.filter and not trigger.filter.holds(facts):
+        failing = _failing(trigger.filter.source, facts)
         return verdict(reason, f"the trigger's filter is false: {failing}", failing=failing)
     if reason == "filter" and program.filter is not None:
         failing = _failing(program.filter.source, facts)

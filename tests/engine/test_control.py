@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flowctl.engine import STEP_LIMIT, Event, advance, split_bucket
+from flowctl.engine import STEP_LIMIT, Event, advance, consider_entry, split_bucket
 from tests.engine.helpers import T0, contact, enter, flow, outcomes, resume
 
 
@@ -45,6 +45,19 @@ def test_delay_until_date_with_offset_and_past_date() -> None:
     assert [(h.outcome, h.detail) for h in past.history] == [("waited", "past")]
     missing, _ = enter(program)
     assert [(h.outcome, h.detail) for h in missing.history] == [("waited", "no_date")]
+
+
+def test_delay_until_date_reads_the_trigger_and_the_company_too() -> None:
+    steps = [{"id": "d", "type": "delay", "until_date": "trigger.starts_at", "offset": "-1h"}]
+    program = flow(steps, triggers=[{"type": "webinar_registered"}])
+    event = Event("webinar_registered", T0, {"webinar": "w1", "starts_at": "2026-03-10T18:00:00Z"})
+    decision = consider_entry(program, event, contact(), T0)
+    assert decision.state is not None
+    result = advance(program, decision.state, contact(), [event], T0)
+    assert result.state.due == datetime(2026, 3, 10, 17, 0, tzinfo=UTC)
+    renewal = flow([{"id": "d", "type": "delay", "until_date": "company.renewal"}])
+    result, _ = enter(renewal, contact(company={"name": "Acme", "renewal": "2026-04-01"}))
+    assert result.state.due == datetime(2026, 4, 1, tzinfo=UTC)
 
 
 def test_wait_until_already_true_is_met_at_once() -> None:

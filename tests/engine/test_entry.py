@@ -44,7 +44,7 @@ def test_trigger_filter_and_flow_filter_see_trigger_data() -> None:
         filter={"field": "trigger.offer", "eq": "gold"},
     )
     small = Event("sale_created", T0, {"amount": 10, "offer": "gold"})
-    assert consider_entry(program, small, contact(), T0).reason == "trigger_filter"
+    assert consider_entry(program, small, contact(), T0).reason == "filter"
     silver = Event("sale_created", T0, {"amount": 500, "offer": "silver"})
     assert consider_entry(program, silver, contact(), T0).reason == "filter"
     gold = Event("sale_created", T0, {"amount": 500, "offer": "gold"})

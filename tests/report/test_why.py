@@ -120,6 +120,22 @@ def test_why_filter_false_names_the_failing_condition(nordic: Flowctl) -> None:
     assert (fay["decision"], fay["failing"]) == ("filter", "not (tag customer): tag customer holds")
 
 
+def test_why_names_a_triggers_own_filter(flowctl: Flowctl) -> None:
+    text = NORDIC.replace(
+        "triggers: [{type: form_submitted, form: demo}]",
+        "triggers: [{type: form_submitted, form: demo, filter: {field: contact.country, eq: SE}}]",
+    )
+    flowctl.apply(flowctl.write("nordic.yaml", text))
+    flowctl.activate("nordic")
+    flowctl.import_contacts(CONTACTS)
+    flowctl.send("form_submitted", "cy@example.com", at=T0, form="demo")
+    flowctl.once(T0)
+    [event] = why(flowctl, "cy@example.com")["events"]
+    assert event["decision"] == "filter"
+    assert "the trigger's filter is false" in event["message"]
+    assert event["failing"] == "contact.country eq SE (the value is 'NO')"
+
+
 def test_why_reentry_never(nordic: Flowctl) -> None:
     nordic.once(T0 + days(1))  # eva's participation completes
     nordic.at(T0 + days(2))
