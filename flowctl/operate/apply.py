@@ -109,7 +109,7 @@ def apply(
     """
     docs, checked = load_valid(paths, known=_known(store))
     stored = [d for d in docs if d.kind in STORED_KINDS]
-    who = user or rights.current_user()
+    who = rights.authorize(store, rights.VIEW, user)  # a user of the store, changes or not
     plans = [_plan_document(store, d, now, who) for d in stored]
     _authorize(store, {p.change.kind for p in plans if p.doc is not None}, who)
     if not dry_run:

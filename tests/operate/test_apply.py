@@ -582,6 +582,17 @@ def test_apply_with_users_defined_and_an_unknown_user_is_refused(
         assert st.documents() == []
 
 
+def test_apply_of_unchanged_files_by_an_unknown_user_is_refused_too(
+    cli: Cli, store: str, monkeypatch: pytest.MonkeyPatch, content_file: Path
+) -> None:
+    assert cli("apply", content_file, "--store", store).code == 0
+    add_user(store, "ann", "flow-admin")
+    monkeypatch.setenv("FLOWCTL_USER", "mallory")
+    run = cli("apply", content_file, "--store", store)
+    assert run.code == 1
+    assert "'mallory' is not a user of this store" in run.err
+
+
 def test_apply_writes_audit_entries(
     cli: Cli, store: str, flow_file: Path, content_file: Path
 ) -> None:
