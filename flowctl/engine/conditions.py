@@ -253,9 +253,15 @@ def param_matches(expected: Any, actual: Any, *, glob: bool) -> bool:
 
 
 def event_matches(event: Event, type_: str, params: Mapping[str, Any]) -> bool:
-    """Does ``event`` have this type and these params (``url`` as a glob, ``field`` in ``set``)?"""
+    """Does ``event`` have this type and these params (``url`` as a glob, ``field`` in ``set``)?
+
+    A custom event (type ``event`` with ``name: X``) is an event of type
+    ``event`` whose ``data.name`` is X, or an event whose type *is* X.
+    """
     if event.type != type_:
-        return False
+        if type_ != "event" or event.type != params.get("name"):
+            return False
+        params = {k: v for k, v in params.items() if k != "name"}
     data = event.data
     for key, want in params.items():
         if key == "field" and key not in data:
@@ -273,13 +279,14 @@ def _event_test(src: Mapping[str, Any], where: str) -> Test:
     type_ = str(src["event"])
     within = parse_duration(src["within"]) if "within" in src else None
     params = {k: v for k, v in src.items() if k not in ("event", "within")}
+    custom = type_ == "event"
 
     def test(f: Facts) -> bool:
         floor = f.now - within if within is not None else None
         for event in f.events:
-            if event.type != type_ or (floor is not None and event.at < floor):
+            if floor is not None and event.at < floor:
                 continue
-            if not params or event_matches(event, type_, params):
+            if event_matches(event, type_, params) if params or custom else event.type == type_:
                 return True
         return False
 

@@ -59,9 +59,6 @@ def contact_key(contact: Mapping[str, Any]) -> str:
 
 def trigger_matches(trigger: Trigger, event: Event) -> bool:
     """Does ``event`` have the trigger's type and params (url params as globs)?"""
-    if trigger.type == "event" and event.type != "event":
-        name = trigger.params.get("name")
-        return name is not None and event.type == name
     return event_matches(event, trigger.type, trigger.params)
 
 

@@ -162,6 +162,17 @@ def test_event_test_params_named_like_memberships_and_fields_are_params() -> Non
     assert not holds({"event": "contact_updated", "field": "email"}, events=events)
 
 
+def test_custom_event_test_matches_as_the_custom_trigger_does() -> None:
+    named = [Event("payment_method_updated", NOW, {"card": "visa"})]
+    wrapped = [Event("event", NOW, {"name": "payment_method_updated"})]
+    cond = {"event": "event", "name": "payment_method_updated", "within": "1d"}
+    assert holds(cond, events=named)
+    assert holds(cond, events=wrapped)
+    assert holds({**cond, "card": "visa"}, events=named)
+    assert not holds({**cond, "card": "amex"}, events=named)
+    assert not holds({"event": "event", "name": "other"}, events=named + wrapped)
+
+
 def test_field_roots_company_trigger_participant() -> None:
     trigger = Event("form_submitted", NOW, {"form": "demo"})
     person = {"company": {"name": "Acme", "size": 50}}
