@@ -8,6 +8,7 @@ beyond the data given, no file or network access.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache, lru_cache
 from typing import Any
 
@@ -27,6 +28,23 @@ def environment() -> Any:
     from jinja2.sandbox import SandboxedEnvironment
 
     return SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
+
+
+class TemplateFailure(Exception):
+    """A template that cannot render for this participant (a missing value, a sandbox refusal)."""
+
+
+def render(template: Any, variables: Mapping[str, Any]) -> Any:
+    """Render one template string in the sandbox (other values as they are).
+
+    Raises :class:`TemplateFailure` saying why it cannot.
+    """
+    if not is_template(template):
+        return template
+    try:
+        return compiled(template).render(**variables)
+    except Exception as exc:  # Jinja2's syntax, undefined and security errors alike
+        raise TemplateFailure(str(exc)) from exc
 
 
 @lru_cache(maxsize=1024)

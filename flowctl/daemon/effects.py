@@ -19,10 +19,20 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from flowctl.engine import FINAL_STATUSES, SUCCEEDED, Effect, ParticipantState, Result
+from flowctl.engine.actions import template_variables
+from flowctl.engine.state import Renderer
 from flowctl.http.tokens import OPEN, Tracked
-from flowctl.simulate.content import ContentIndex, render
-from flowctl.store.records import Batch, CrmObject, HistoryRow, NewEvent, NewMessage
-from flowctl.timeutil import isoformat
+from flowctl.simulate.content import ContentIndex, shown
+from flowctl.store.records import (
+    FAILED,
+    QUEUED,
+    Batch,
+    CrmObject,
+    HistoryRow,
+    NewEvent,
+    NewMessage,
+)
+from flowctl.templating import TemplateFailure, render
 
 if TYPE_CHECKING:
     from flowctl.http.tracking import Tracker
@@ -104,19 +114,7 @@ def absorb(
         batch.events.append(NewEvent(cid, event.type, event.at, dict(event.data)))
     if not result.effects:
         return
-    variables = {
-        "contact": result.contact,
-        "trigger": dict(state.trigger.data),
-        "flow": flow,
-        "participant": {
-            "entered_at": isoformat(state.entered_at),
-            "step_count": state.step_count,
-            "status": state.status,
-            "flow": flow,
-            "version": state.version,
-            "contact_id": state.contact,
-        },
-    }
+    variables = template_variables(state, result.contact, state.step_count)
     for effect in result.effects:
         _effect(batch, cid, state, effect, content, variables, send_at)
 
@@ -135,6 +133,17 @@ def _effect(
         batch.messages.append(_message(cid, state, effect, content, variables, send_at))
     elif kind == "webhook":
         params = effect.params
+        try:
+            body = _render_deep(params.get("body"), variables, render)
+            payload = {
+                "method": params.get("method", "POST"),
+                "headers": dict(params.get("headers") or {}),
+                "body": body,
+            }
+            status = QUEUED
+        except TemplateFailure as exc:  # not called with a broken body
+            payload, status = {"error": f"the body cannot be rendered: {exc}"}, FAILED
+        url = str(params.get("url"))
         batch.messages.append(
             NewMessage(
                 effect.key,
@@ -144,16 +153,13 @@ def _effect(
                 cid,
                 "webhook",
                 None,
-                str(params.get("url")),
-                {
-                    "method": params.get("method", "POST"),
-                    "headers": dict(params.get("headers") or {}),
-                    "body": _render_deep(params.get("body"), variables),
-                },
+                url,
+                payload,
+                status,
             )
         )
-    elif kind in CRM_KINDS:
-        data = {k: _render_deep(v, variables) for k, v in effect.params.items()}
+    elif kind in CRM_KINDS:  # a value that cannot render shows its error in place
+        data = {k: _render_deep(v, variables, shown) for k, v in effect.params.items()}
         batch.crm.append(
             CrmObject(effect.key, kind, cid, state.flow, effect.step or "-", data, effect.at)
         )
@@ -185,24 +191,22 @@ def _message(
     contact = variables["contact"]
     to = contact.get("email" if email else "phone")
     channel = "email" if email else "sms"
-    if spec is None:
-        payload: dict[str, Any] = {
-            "error": f"{'mailing' if email else 'sms'} {name} is not in the store"
-        }
+    what = f"{'mailing' if email else 'sms'} {name}"
+
+    def failed(reason: str) -> NewMessage:  # never delivered, the reason kept
+        step, address = effect.step or "-", None if to is None else str(to)
+        payload = {"error": reason}
         return NewMessage(
-            effect.key,
-            state.flow,
-            effect.step or "-",
-            state.id,
-            cid,
-            channel,
-            name,
-            to,
-            payload,
-            status="failed",
+            effect.key, state.flow, step, state.id, cid, channel, name, address, payload, FAILED
         )
+
+    if spec is None:
+        return failed(f"{what} is not in the store")
     keys = ("from", "subject", "text", "html") if email else ("text",)
-    payload = {k: render(spec[k], variables) for k in keys if k in spec}
+    try:
+        payload = {k: render(spec[k], variables) for k in keys if k in spec}
+    except TemplateFailure as exc:
+        return failed(f"{what} cannot be rendered for this contact: {exc}")
     if email and _tracker is not None:
         mail = Tracked(OPEN, effect.key, cid, name, state.flow, effect.step or "-")
         payload = _tracker.track(payload, mail, links=spec.get("tracking") is not False)
@@ -220,13 +224,13 @@ def _message(
     )
 
 
-def _render_deep(value: Any, variables: Mapping[str, Any]) -> Any:
+def _render_deep(value: Any, variables: Mapping[str, Any], renderer: Renderer) -> Any:
     if isinstance(value, str):
-        return render(value, variables)
+        return renderer(value, variables)
     if isinstance(value, Mapping):
-        return {k: _render_deep(v, variables) for k, v in value.items()}
+        return {k: _render_deep(v, variables, renderer) for k, v in value.items()}
     if isinstance(value, list):
-        return [_render_deep(v, variables) for v in value]
+        return [_render_deep(v, variables, renderer) for v in value]
     return value
 
 

@@ -37,9 +37,10 @@ from flowctl.engine import (
 from flowctl.engine.program import WAITING_TYPES
 from flowctl.engine.state import Limits
 from flowctl.gcpause import paused_gc
-from flowctl.simulate.content import ContentIndex, render
+from flowctl.simulate.content import ContentIndex
 from flowctl.store import ACTIVE, CONTENT_KINDS, DEACTIVATED, FLOW, PAUSED, FlowRow, Store
 from flowctl.store.records import Batch, NewEvent, StoredEvent
+from flowctl.templating import render
 
 log = logging.getLogger("flowctl.daemon")
 

@@ -20,9 +20,12 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from flowctl.engine.conditions import company_of
 from flowctl.engine.operators import equal
 from flowctl.engine.program import ActionStep
 from flowctl.engine.run import Run
+from flowctl.engine.state import ParticipantState
+from flowctl.templating import TemplateFailure
 from flowctl.timeutil import isoformat
 
 SENT = "sent"
@@ -124,36 +127,46 @@ def _update_contact(run: Run, step: ActionStep) -> Outcome:
     raw_set = step.params.get("set") or {}
     unset = [str(f).removeprefix("contact.") for f in step.params.get("unset") or ()]
     values: dict[str, Any] = {}
+    failed: list[str] = []  # a value that cannot render leaves its field as it was
     for field, value in raw_set.items():
-        values[str(field).removeprefix("contact.")] = _render(run, value)
+        name = str(field).removeprefix("contact.")
+        try:
+            values[name] = _render(run, value)
+        except TemplateFailure as exc:
+            failed.append(f"{name}: {exc}")
     run.effect(step.id, step.type, {"set": values, "unset": unset})
     contact = run.writable_contact()
     contact.update(values)
     for field in unset:
         contact.pop(field, None)
     run.emit("contact_updated", step.id, {"set": values, "unset": unset})
-    return DONE, None
+    return DONE, "template error in " + "; ".join(failed) if failed else None
+
+
+def template_variables(
+    state: ParticipantState, contact: Mapping[str, Any], step_count: int
+) -> dict[str, Any]:
+    """What templates see (see :mod:`flowctl.templating`)."""
+    return {
+        "contact": contact,
+        "company": company_of(contact),
+        "trigger": dict(state.trigger.data),
+        "participant": {
+            "entered_at": isoformat(state.entered_at),
+            "step_count": step_count,
+            "status": state.status,
+            "flow": state.flow,
+            "version": state.version,
+            "contact_id": state.contact,
+        },
+        "flow": state.flow,
+    }
 
 
 def _render(run: Run, value: Any) -> Any:
     if run.ctx.render is None or not isinstance(value, str) or "{" not in value:
         return value
-    state = run.state
-    participant = {
-        "entered_at": isoformat(state.entered_at),
-        "step_count": run.step_count,
-        "status": state.status,
-        "flow": state.flow,
-        "version": state.version,
-        "contact_id": state.contact,
-    }
-    variables = {
-        "contact": run.contact,
-        "trigger": dict(state.trigger.data),
-        "participant": participant,
-        "flow": state.flow,
-    }
-    return run.ctx.render(value, variables)
+    return run.ctx.render(value, template_variables(run.state, run.contact, run.step_count))
 
 
 def _record(run: Run, step: ActionStep) -> Outcome:

@@ -207,7 +207,8 @@ class Limits:
 
 
 Renderer = Callable[[str, Mapping[str, Any]], Any]
-"""Renders a template with ``{"contact": …, "trigger": …}``; injected: the engine stays pure."""
+"""Renders a template with ``{"contact": …, "trigger": …}``, raising
+:class:`~flowctl.templating.TemplateFailure` when it cannot; injected: the engine stays pure."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from flowctl.daemon.effects import ENTRY_REQUEST
 from flowctl.engine import ACTIVE as RUNNING
-from flowctl.engine import WAITING, Event, compile_flow, consider_entry
+from flowctl.engine import WAITING, Event, compile_flow, consider_entry, contact_key
 from flowctl.errors import Refused
 from flowctl.operate import rights
 from flowctl.operate.intake import find_contact
@@ -141,12 +141,14 @@ def message_list(
     rights.authorize(store, rights.VIEW)
     messages = store.messages(flow=flow, status=status, limit=limit)
     engaged = _engagement(store, {m.cid for m in messages if m.channel == "email"})
+    contacts = store.contacts_by_cid({m.cid for m in messages})
     return [
         {
             "id": m.id,
             "flow": m.flow,
             "step": m.step,
-            "contact": m.to,
+            "contact": contact_key(contacts[m.cid].data) if m.cid in contacts else m.to,
+            "to": m.to,
             "channel": m.channel,
             "content": m.content,
             "status": m.status,
@@ -155,7 +157,7 @@ def message_list(
             "queued_at": isoformat(m.queued_at),
             "sent_at": _iso(m.sent_at),
             "attempts": m.attempts,
-            "error": m.error,
+            "error": m.error or m.payload.get("error"),  # else not sent: why
             "subject": m.payload.get("subject"),
             "opened": engaged.get((m.key, "email_opened"), 0),
             "clicked": engaged.get((m.key, "email_link_clicked"), 0),

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowctl.templating import compiled, is_template
+from flowctl.templating import TemplateFailure, render
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,12 @@ class ContentIndex:
         if spec is None:
             return None
         keys = ("subject", "text") if kind == "send_email" else ("text",)
-        return {key: render(spec.get(key), variables) for key in keys if key in spec}
+        return {key: shown(spec.get(key), variables) for key in keys if key in spec}
 
 
-def render(template: Any, variables: Mapping[str, Any]) -> Any:
-    """Render one template string in the sandbox; an error is shown in place of the text."""
-    if not is_template(template):
-        return template
+def shown(template: Any, variables: Mapping[str, Any]) -> Any:
+    """A template rendered, or its error shown in place of the text (a preview, a record)."""
     try:
-        return compiled(template).render(**variables)
-    except Exception as exc:  # a template error is data in a simulation, not a crash
+        return render(template, variables)
+    except TemplateFailure as exc:
         return f"<template error: {exc}>"

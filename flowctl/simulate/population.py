@@ -29,9 +29,9 @@ from flowctl.engine import (
     first_trigger_event,
 )
 from flowctl.errors import FlowctlError
-from flowctl.simulate.content import render
 from flowctl.simulate.inputs import parse_span, parse_start
 from flowctl.simulate.single import DEFAULT_HORIZON, sent_context
+from flowctl.templating import render
 
 
 @dataclass

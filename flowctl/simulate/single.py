@@ -34,8 +34,9 @@ from flowctl.engine import (
     matching_triggers,
 )
 from flowctl.engine.contacts import apply_event
-from flowctl.simulate.content import ContentIndex, render
+from flowctl.simulate.content import ContentIndex
 from flowctl.simulate.inputs import check_contact, parse_events, parse_span, parse_start
+from flowctl.templating import render
 from flowctl.timeutil import isoformat
 
 DEFAULT_HORIZON = timedelta(days=400)

@@ -530,8 +530,8 @@ spec:
 
 
 def test_a_template_error_does_not_stop_the_daemon(flowctl: Flowctl) -> None:
-    # contact.profile is missing for Bo: his template cannot render. Simulate shows the
-    # error in place of the value; the daemon must not crash on it (nor block Ann).
+    # contact.profile is missing for Bo: his template cannot render. His field stays as
+    # it was, the step says why; the daemon must not crash on it (nor block Ann).
     setup(flowctl, BAD_TEMPLATE + "---\n" + WATCH, "nicknames", "vip-watch")
     flowctl.import_contacts([{"email": "ann@example.com", "profile": {"nick": "Annie"}}])
     flowctl.send("form_submitted", "bo@example.com", form="nick")
@@ -542,7 +542,97 @@ def test_a_template_error_does_not_stop_the_daemon(flowctl: Flowctl) -> None:
     assert flowctl.contact("ann@example.com")["nickname"] == "Annie"
     assert flowctl.participant("vip-watch", "ann@example.com")["status"] == "waiting"
     assert flowctl.participant("nicknames", "bo@example.com")["status"] == "completed"
-    assert "nicked" in flowctl.contact("bo@example.com")["tags"]
+    bo = flowctl.contact("bo@example.com")
+    assert "nicked" in bo["tags"] and "nickname" not in bo
+    [step] = [h for h in flowctl.history(contact="bo@example.com") if h["step"] == "set-nick"]
+    assert step["detail"].startswith("template error in nickname: ")
+
+
+TEMPLATED = """\
+apiVersion: flowctl/v1
+kind: Flow
+metadata: {name: templated}
+spec:
+  triggers: [{type: form_submitted, form: hello}]
+  steps:
+    - {id: greet, type: send_email, mailing: greeting}
+---
+apiVersion: flowctl/v1
+kind: Mailing
+metadata: {name: greeting}
+spec:
+  from: "Acme <news@acme.example>"
+  subject: "Hello {{ contact.first_name }} at {{ company.name }}"
+  text: "Your plan: {{ contact.plan.name }}"
+"""
+
+
+SMS_FLOW = """\
+apiVersion: flowctl/v1
+kind: Flow
+metadata: {name: texts}
+spec:
+  triggers: [{type: webinar_registered}]
+  steps:
+    - {id: remind, type: send_sms, sms: reminder}
+---
+apiVersion: flowctl/v1
+kind: Sms
+metadata: {name: reminder}
+spec:
+  text: "{{ contact.first_name }}: {{ trigger.webinar }} starts in an hour"
+"""
+
+
+def test_sms_goes_to_the_outbox_with_the_contact_and_the_number(flowctl: Flowctl) -> None:
+    flowctl.configure('[sms]\ntransport = "outbox"\n')
+    setup(flowctl, SMS_FLOW, "texts")
+    flowctl.import_contacts(
+        [
+            {"email": "ann@example.com", "first_name": "Ann", "phone": "+4712345678"},
+            {"email": "bo@example.com", "first_name": "Bo"},  # no phone: suppressed
+        ]
+    )
+    for who in ("ann@example.com", "bo@example.com"):
+        flowctl.send("webinar_registered", who, webinar="Flows as code")
+    flowctl.once()
+    [row] = flowctl.messages()
+    assert (row["contact"], row["to"], row["channel"], row["status"]) == (
+        "ann@example.com",
+        "+4712345678",
+        "sms",
+        "sent",
+    )
+    with flowctl.store() as store:
+        [message] = store.messages()
+    assert message.payload == {"text": "Ann: Flows as code starts in an hour"}
+    bo = {h["step"]: (h["outcome"], h["detail"]) for h in flowctl.history(contact="bo@example.com")}
+    assert bo["remind"] == ("suppressed", "no_phone")
+
+
+def test_a_message_that_cannot_render_fails_instead_of_going_out(flowctl: Flowctl) -> None:
+    setup(flowctl, TEMPLATED, "templated")
+    flowctl.import_contacts(
+        [
+            {
+                "email": "ann@example.com",
+                "first_name": "Ann",
+                "company": "Acme",
+                "plan": {"name": "Pro"},
+            },
+            {"email": "bo@example.com", "first_name": "Bo"},  # no plan: text cannot render
+        ]
+    )
+    for who in ("ann@example.com", "bo@example.com"):
+        flowctl.send("form_submitted", who, form="hello")
+    flowctl.once()
+    with flowctl.store() as store:
+        rows = {m.to: m for m in store.messages()}
+    ann, bo = rows["ann@example.com"], rows["bo@example.com"]
+    assert (ann.status, ann.payload["subject"]) == ("sent", "Hello Ann at Acme")
+    assert ann.payload["text"] == "Your plan: Pro"
+    assert bo.status == "failed" and "text" not in bo.payload
+    assert "mailing greeting cannot be rendered for this contact" in bo.payload["error"]
 
 
 def test_offer_upsell_success_enters_customer_onboarding_once(flowctl: Flowctl) -> None:
