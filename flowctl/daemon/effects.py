@@ -78,7 +78,9 @@ def absorb(
 ) -> None:
     """Add one advance of a participant (new when ``before`` is None) to ``batch``.
 
-    Counters count on the (UTC) day each thing happened in the flow's time.
+    Counters count on the (UTC) day each thing happened in the flow's time. A
+    participation that ends while in a step without finishing it counts for
+    that step with its status as the outcome (``succeeded``, ``exited``).
     E-mails and SMS are not delivered before ``send_at`` when given.
     """
     state = result.state
@@ -94,6 +96,12 @@ def absorb(
         batch.count(
             batch.daily_counts, (flow, _day(state.ended_at or state.entered_at), state.status)
         )
+    left = before.step if ended and before is not None else None
+    if left is not None and state.step == left and all(h.step != left for h in result.history):
+        # It left while in that step (success, exit_when, a removed step): the funnel
+        # shows the step reached, with how the participation ended as its outcome.
+        day = _day(state.ended_at or state.entered_at)
+        batch.count(batch.step_counts, (flow, day, left, state.status))
     pid = state.id
     for entry in result.history:
         batch.history.append(

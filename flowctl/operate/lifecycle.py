@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from flowctl.engine import WAITING, cancel, compile_flow
+from flowctl.engine import CANCELED, WAITING, ParticipantState, cancel, compile_flow
 from flowctl.engine.program import ActionStep
 from flowctl.errors import NotFound, Refused
 from flowctl.operate import rights
 from flowctl.operate.lookup import content_refs, require_flow
 from flowctl.store import ACTIVE, DEACTIVATED, DRAFT, FLOW, PAUSED, Store
+from flowctl.store.records import Batch
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def deactivate(
     with store.transaction():
         live = store.live_participants(name) if cancel_scheduled else []
         if live:
-            store.update_participants([cancel(s, now) for s in live])
+            store.commit_batch(_canceled(name, live, now), now)
         messages = store.cancel_messages(name, now) if cancel_scheduled else 0
         if before != DEACTIVATED:
             store.set_flow_state(name, DEACTIVATED, now)
@@ -187,6 +188,18 @@ def _move(
         store.set_flow_state(name, to, now)
         rights.audit(store, who, command, f"flow/{name}", now, f"was {before}")
     return Transition(name, before, to)
+
+
+def _canceled(flow: str, live: list[ParticipantState], now: datetime) -> Batch:
+    """The participants canceled, counted as the daemon counts an ending: per day, and
+    for the step each one was in (the funnel shows it reached, ``canceled``)."""
+    batch = Batch(advanced=[cancel(s, now) for s in live])
+    day = now.astimezone(UTC).date().isoformat()
+    for state in live:
+        batch.count(batch.daily_counts, (flow, day, CANCELED))
+        if state.step is not None:
+            batch.count(batch.step_counts, (flow, day, state.step, CANCELED))
+    return batch
 
 
 def _document(store: Store, name: str) -> dict[str, object]:

@@ -23,7 +23,8 @@ What each figure means:
   wait_until or a send window) and ``reached`` = the outcomes plus, when
   the period runs up to today, the pending ones. A step run twice by one
   participant (a ``goto`` loop) counts twice.
-- per mailing: ``sent`` (the ``sent`` outcomes of the steps sending it),
+- per mailing: ``sent`` (its e-mails queued in the period that were
+  delivered: not those still queued, failed or canceled),
   ``opened`` and ``clicked`` (contacts who first opened / clicked it in the
   period, from the ``opened:NAME`` / ``clicked:NAME`` daily counters).
 """
@@ -158,7 +159,13 @@ def build_report(
         statuses={s: statuses.get(s, 0) for s in STATUSES},
         entries=entries,
         steps=_steps(programs, counts, pending if open_ended else {}, pending),
-        mailings=_mailings(programs, counts, daily, since, until),
+        mailings=_mailings(
+            programs,
+            store.sent_messages_count(flow, channel="email", since=since, until=until),
+            daily,
+            since,
+            until,
+        ),
         document=doc.document if doc is not None else {},
     )
 
@@ -252,22 +259,20 @@ def _depth(sid: str, steps: Mapping[str, Step]) -> int:
 
 def _mailings(
     programs: list[Program],
-    counts: Mapping[tuple[str, str], int],
+    outbox: Mapping[str, Mapping[str, int]],
     daily: Mapping[tuple[str, str], int],
     since: date | None,
     until: date | None,
 ) -> tuple[MailingFigures, ...]:
-    sends: dict[str, str] = {}  # step id → mailing (the newest version naming the step wins)
-    order: dict[str, None] = {}
+    order: dict[str, None] = {}  # the mailings the flow sends, in step order
     for program in programs:
-        for sid, step in program.steps.items():
+        for step in program.steps.values():
             if isinstance(step, ActionStep) and step.type == "send_email":
-                name = str(step.params.get("mailing"))
-                sends.setdefault(sid, name)
-                order.setdefault(name, None)
+                order.setdefault(str(step.params.get("mailing")), None)
     sent: Counter[str] = Counter()
-    for sid, name in sends.items():
-        sent[name] += counts.get((sid, "sent"), 0)
+    for name, by_status in outbox.items():
+        sent[name] = by_status.get("sent", 0)
+        order.setdefault(name, None)
     engaged: Counter[str] = Counter()
     for (day, metric), n in daily.items():
         kind, _, name = metric.partition(":")

@@ -19,6 +19,7 @@ import psycopg
 
 from flowctl.engine.state import ParticipantState
 from flowctl.errors import InputError
+from flowctl.store.codec import day_bounds
 from flowctl.store.postgres_schema import Conn, connect
 from flowctl.store.records import (
     AuditEntry,
@@ -156,11 +157,20 @@ class PostgresViews:
         rows = self._q("SELECT day, metric, n FROM daily_counts WHERE flow = %s", (flow,))
         return {(r["day"], r["metric"]): int(r["n"]) for r in rows}
 
-    def sent_messages_count(self, flow: str) -> dict[str, dict[str, int]]:
+    def sent_messages_count(
+        self,
+        flow: str,
+        *,
+        channel: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> dict[str, dict[str, int]]:
+        start, end = day_bounds(since, until)
         rows = self._q(
-            "SELECT content, status, count(*) AS n FROM outbox"
-            " WHERE flow = %s AND content IS NOT NULL GROUP BY content, status",
-            (flow,),
+            "SELECT content, status, count(*) AS n FROM outbox WHERE flow = %s"
+            " AND content IS NOT NULL AND (%s::text IS NULL OR channel = %s)"
+            " AND queued_at >= %s AND queued_at < %s GROUP BY content, status",
+            (flow, channel, channel, start, end),
         )
         out: dict[str, dict[str, int]] = {}
         for r in rows:

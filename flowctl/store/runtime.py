@@ -161,5 +161,13 @@ class RuntimeStore(ABC):
         Returns rows deleted."""
 
     @abstractmethod
-    def sent_messages_count(self, flow: str) -> dict[str, dict[str, int]]:
-        """Per content name, messages by status for a flow."""
+    def sent_messages_count(
+        self,
+        flow: str,
+        *,
+        channel: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> dict[str, dict[str, int]]:
+        """Per content name, a flow's messages (of ``channel``) by status; with a
+        period, those queued from the start of (UTC) day ``since`` to the end of ``until``."""

@@ -18,6 +18,7 @@ from flowctl.engine.state import Event, ParticipantState
 from flowctl.store.base import iter_batches
 from flowctl.store.codec import (
     contact_id,
+    day_bounds,
     dumps,
     email_key,
     instant,
@@ -366,11 +367,20 @@ class SqliteRuntime:
         rows = self._q("SELECT day, metric, n FROM daily_counts WHERE flow = ?", (flow,))
         return {(r[0], r[1]): r[2] for r in rows}
 
-    def sent_messages_count(self, flow: str) -> dict[str, dict[str, int]]:
+    def sent_messages_count(
+        self,
+        flow: str,
+        *,
+        channel: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> dict[str, dict[str, int]]:
+        start, end = day_bounds(since, until)
         rows = self._q(
             "SELECT content, status, count(*) FROM outbox WHERE flow = ? AND content IS NOT NULL"
+            " AND (? IS NULL OR channel = ?) AND queued_at >= ? AND queued_at < ?"
             " GROUP BY content, status",
-            (flow,),
+            (flow, channel, channel, ts(start), ts(end)),
         )
         out: dict[str, dict[str, int]] = {}
         for r in rows:

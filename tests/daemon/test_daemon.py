@@ -633,6 +633,10 @@ def test_a_message_that_cannot_render_fails_instead_of_going_out(flowctl: Flowct
     assert ann.payload["text"] == "Your plan: Pro"
     assert bo.status == "failed" and "text" not in bo.payload
     assert "mailing greeting cannot be rendered for this contact" in bo.payload["error"]
+    [failed] = flowctl.messages("--status", "failed")
+    assert (failed["contact"], failed["error"]) == ("bo@example.com", bo.payload["error"])
+    # the report counts what was delivered
+    assert flowctl.json("report", "templated")["mailings"]["greeting"]["sent"] == 1
 
 
 def test_offer_upsell_success_enters_customer_onboarding_once(flowctl: Flowctl) -> None:

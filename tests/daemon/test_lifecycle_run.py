@@ -114,6 +114,17 @@ def test_a_pause_no_daemon_ran_in_holds_what_fell_in_it_until_the_resume(
     assert {p["status"] for p in flowctl.participants("mailer")} == {"completed"}
 
 
+def test_a_canceled_wait_stays_reached_in_the_report(flowctl: Flowctl) -> None:
+    setup(flowctl, MAILER, "mailer")
+    flowctl.send("form_submitted", "ann@example.com", form="news")
+    flowctl.once()
+    before = flowctl.json("report", "mailer")["steps"]["pause-2d"]
+    assert (before["reached"], before["pending"]) == (1, 1)
+    flowctl.at(T0 + HOUR).ok("deactivate", "mailer", "--cancel-scheduled", "--yes")
+    after = flowctl.json("report", "mailer")["steps"]["pause-2d"]
+    assert (after["reached"], after["outcomes"], after["pending"]) == (1, {"canceled": 1}, 0)
+
+
 def test_deactivate_lets_participants_finish_and_enters_nobody(flowctl: Flowctl) -> None:
     setup(flowctl, MAILER, "mailer")
     flowctl.send("form_submitted", "ann@example.com", form="news")

@@ -39,8 +39,8 @@ def expected_all_time() -> dict[str, Any]:
             "subject": {"reached": 20, "outcomes": {"a": a, "b": b}, "pending": 0},
             "offer-a": {"reached": a, "outcomes": {"sent": a}, "pending": 0},
             "offer-b": {"reached": b, "outcomes": {"sent": b}, "pending": 0},
-            # c01 left while waiting here (success): reached counts finished + waiting
-            "wait-2d": {"reached": 19, "outcomes": {"waited": 11}, "pending": 8},
+            # c01 succeeded while waiting here: reached, with how it ended as the outcome
+            "wait-2d": {"reached": 20, "outcomes": {"waited": 11, "succeeded": 1}, "pending": 8},
             "clicked": {"reached": 11, "outcomes": {"then": 2, "else": 9}, "pending": 0},
             "tag-engaged": {"reached": 2, "outcomes": {"done": 2}, "pending": 0},
             "tag-cold": {"reached": 9, "outcomes": {"done": 9}, "pending": 0},
@@ -136,8 +136,8 @@ def test_report_since_a_day(flowctl: Flowctl) -> None:
     assert steps["subject"]["outcomes"] == {"a": count(SECOND, "a"), "b": count(SECOND, "b")}
     assert steps["wait-2d"] == {
         "type": "delay",
-        "reached": 19,  # waited on Wednesday, and waiting now
-        "outcomes": {"waited": 11},
+        "reached": 20,  # waited on Wednesday, succeeded in it on Tuesday, and waiting now
+        "outcomes": {"waited": 11, "succeeded": 1},
         "pending": 8,
     }
     assert data["statuses"]["waiting"] == 8  # statuses are always "now"
