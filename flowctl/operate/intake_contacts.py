@@ -146,6 +146,36 @@ class Contacts:
             self.by_email[new_email] = entry
 
 
+MEMBERSHIP_EVENTS: Final = {
+    "tags": ("tag", "tag_added", "tag_removed"),
+    "campaigns": ("campaign", "campaign_subscribed", "campaign_unsubscribed"),
+    "selections": ("selection", "selection_added", None),
+    "projects": ("project", "project_added", None),
+}
+"""A list field, and the events a flow's action emits when it adds to it (or takes away)."""
+
+
+def membership_events(
+    held: Mapping[str, Any], changed: Mapping[str, Any]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The events a change of a contact's tags, campaigns, selections or projects
+    means, ``(type, data)``, as a flow's ``add_tag`` … would emit them: an import or
+    an event's contact fields that add a tag set off ``tag_added`` triggers too."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for field, (param, added, removed) in MEMBERSHIP_EVENTS.items():
+        if field not in changed:
+            continue
+        before, after = _names(held.get(field)), _names(changed[field])
+        out += [(added, {param: name}) for name in after if name not in before]
+        if removed:
+            out += [(removed, {param: name}) for name in before if name not in after]
+    return out
+
+
+def _names(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list | tuple) else []
+
+
 def changes(held: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
     """The given fields whose values differ from the held ones (e-mail ignoring case)."""
     changed = {k: v for k, v in given.items() if held.get(k, _MISSING) != v}

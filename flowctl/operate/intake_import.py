@@ -18,7 +18,7 @@ from typing import Any, Final
 from flowctl.errors import Refused
 from flowctl.load.records import Record
 from flowctl.operate.intake_checks import NO_DATA, Rejected, Rejection, check_contact
-from flowctl.operate.intake_contacts import Contacts, Entry, changes
+from flowctl.operate.intake_contacts import Contacts, Entry, changes, membership_events
 from flowctl.store import NewEvent, Store
 
 CREATED: Final = "contact_created"
@@ -137,6 +137,7 @@ class Importer:
             return
         contacts.put(found, {**held, **changed})
         events.append((found, UPDATED, {"set": changed}))
+        events += [(found, kind, data) for kind, data in membership_events(held, changed)]
         done.updated += 1
 
     def _unheld(self, contacts: Contacts, rows: list[tuple[int, dict[str, Any]]]) -> bool:

@@ -28,7 +28,7 @@ from flowctl.operate.intake_checks import (
     batches,
     check_event,
 )
-from flowctl.operate.intake_contacts import Contacts, Entry, changes
+from flowctl.operate.intake_contacts import Contacts, Entry, changes, membership_events
 from flowctl.operate.intake_import import CREATED, UPDATED
 from flowctl.store import NewEvent, Store
 
@@ -146,6 +146,7 @@ def _take_event(contacts: Contacts, event: Incoming, now: datetime, pending: lis
     _, kind, fields, at, eid, payload, change = event
     entry = contacts.match(fields)
     changed: dict[str, Any] = {}
+    held: Mapping[str, Any] = {}
     if entry is None:
         data = fields
     else:
@@ -165,4 +166,5 @@ def _take_event(contacts: Contacts, event: Incoming, now: datetime, pending: lis
             pending.append((entry, CREATED, now, NO_DATA, None))
     if changed:
         pending.append((entry, UPDATED, now, {"set": changed}, None))
+        pending += [(entry, t, now, d, None) for t, d in membership_events(held, changed)]
     pending.append((entry, kind, at, payload, eid))

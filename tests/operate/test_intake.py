@@ -180,6 +180,27 @@ def test_import_repeated_row_updates_the_earlier_one(store: Store, batch_size: i
     ]
 
 
+def test_import_changing_memberships_records_the_events_an_action_would(store: Store) -> None:
+    intake.import_contacts(store, records({"email": "a@x.com", "tags": ["old", "keep"]}), NOW)
+    later = NOW + timedelta(hours=1)
+    changed = {"email": "a@x.com", "tags": ["keep", "vip"], "campaigns": ["c1"]}
+    intake.import_contacts(store, records(changed), later)
+    events = [(e["type"], e["data"]) for e in store.events_for(one(store, "a@x.com").cid)]
+    assert events[2:] == [
+        ("tag_added", {"tag": "vip"}),
+        ("tag_removed", {"tag": "old"}),
+        ("campaign_subscribed", {"campaign": "c1"}),
+    ]
+    assert events[1] == ("contact_updated", {"set": {"tags": ["keep", "vip"], "campaigns": ["c1"]}})
+
+
+def test_ingest_contact_fields_adding_a_tag_record_tag_added(store: Store) -> None:
+    intake.import_contacts(store, records({"email": "a@x.com"}), NOW)
+    event = {"type": "page_visited", "contact": {"email": "a@x.com", "tags": ["vip"]}}
+    intake.ingest_events(store, records(event), NOW + timedelta(hours=1))
+    assert types(store, "a@x.com")[1:] == ["contact_updated", "tag_added", "page_visited"]
+
+
 def test_import_email_change_frees_the_old_address_within_a_batch(store: Store) -> None:
     result = intake.import_contacts(
         store,
@@ -408,8 +429,14 @@ def test_ingest_contact_fields_upsert_like_import(store: Store) -> None:
     intake.ingest_events(store, records({"type": "form_submitted", "contact": contact}), NOW)
     assert one(store, "ann@example.com").data == contact
     events = store.events_for(one(store, "ann@example.com").cid)
-    assert events[-2]["data"] == {"set": {"company": "New", "tags": ["x"]}}
-    assert [e["type"] for e in events] == ["contact_created", "contact_updated", "form_submitted"]
+    assert events[-3]["data"] == {"set": {"company": "New", "tags": ["x"]}}
+    assert (events[-2]["type"], events[-2]["data"]) == ("tag_added", {"tag": "x"})
+    assert [e["type"] for e in events] == [
+        "contact_created",
+        "contact_updated",
+        "tag_added",
+        "form_submitted",
+    ]
 
 
 def test_ingest_rejects_a_bad_contact_field(store: Store) -> None:
