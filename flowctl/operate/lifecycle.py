@@ -217,7 +217,8 @@ def _refs(store: Store, name: str) -> list[tuple[str, str]]:
 
 
 def _target_warnings(store: Store, name: str) -> Iterator[str]:
-    """Flows this one enters contacts into that are not in the store (checked again at run time)."""
+    """Flows this one enters contacts into that are not in the store or not active: an
+    entry into one of those is dropped (one into a paused flow waits for its resume)."""
     program = compile_flow(_document(store, name))
     targets = {
         str(s.params["flow"])
@@ -227,8 +228,14 @@ def _target_warnings(store: Store, name: str) -> Iterator[str]:
     if program.success and program.success.transfer_to:
         targets.add(program.success.transfer_to)
     for target in sorted(targets):
-        if store.flow(target) is None:
+        row = store.flow(target)
+        if row is None:
             yield f"it enters contacts into flow/{target}, which is not in the store"
+        elif row.state in (DRAFT, DEACTIVATED):
+            yield (
+                f"it enters contacts into flow/{target}, which is {row.state}: nobody enters"
+                f" there until it is activated"
+            )
 
 
 def _flows_using(store: Store, kind: str, name: str) -> list[str]:

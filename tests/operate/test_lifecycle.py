@@ -270,6 +270,18 @@ def test_a_new_version_of_an_active_flow_stays_active(
     assert periods(active_demo) == [Activation("demo", at(NOW), None)]
 
 
+def test_activate_warns_about_a_target_flow_that_is_not_active(cli: Cli, store: str) -> None:
+    seed(cli, store, FLOWS / "lead-nurture.yaml", FLOWS / "content" / "lead-nurture.yaml")
+    seed(cli, store, FLOWS / "customer-onboarding.yaml", FLOWS / "content")
+    run = cli("activate", "lead-nurture", "--store", store, "-o", "json")
+    [warning] = [w for w in run.json()["warnings"] if "flow/customer-onboarding" in w]
+    assert "which is draft: nobody enters there until it is activated" in warning
+    cli("activate", "customer-onboarding", "--store", store, "--yes")
+    cli("deactivate", "lead-nurture", "--store", store, "--yes")
+    again = cli("activate", "lead-nurture", "--store", store, "-o", "json")
+    assert not [w for w in again.json()["warnings"] if "customer-onboarding" in w]
+
+
 def test_activate_warns_about_flows_it_enters_contacts_into(cli: Cli, store: str) -> None:
     seed(cli, store, FLOWS / "lead-nurture.yaml", FLOWS / "content" / "lead-nurture.yaml")
     run = cli("activate", "lead-nurture", "--store", store, "-o", "json")
