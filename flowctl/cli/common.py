@@ -158,3 +158,16 @@ def progress(label: str, total: int | None = None) -> Iterator[Callable[[int], N
     with bar:
         task = bar.add_task(label, total=total)
         yield lambda done: bar.update(task, completed=done)
+
+
+def log_to_stderr() -> None:
+    """Structured log lines on stderr for the long-running commands: flowctl's own at
+    INFO (one line per batch); APScheduler's per-job lines only when something fails."""
+    import logging
+
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

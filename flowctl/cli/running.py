@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import re
-import sys
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Optional
@@ -18,6 +16,7 @@ from flowctl.cli.common import (
     StoreOpt,
     TableFormat,
     load_config,
+    log_to_stderr,
     open_store,
     print_data,
     print_rows,
@@ -65,11 +64,7 @@ def daemon(
 
     if http and once:
         raise UsageError("--http serves beside the daemon's clock; it cannot go with --once")
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    log_to_stderr()
     config = load_config(ctx)
     every = _tick(tick) if tick else config.daemon.tick
     with open_store(ctx, store) as st, tracking(tracker_for(config)):

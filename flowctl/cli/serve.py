@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 from typing import Annotated, Optional
 
 import typer
 
 from flowctl.cli import app
-from flowctl.cli.common import StoreOpt, globals_of, load_config
+from flowctl.cli.common import StoreOpt, globals_of, load_config, log_to_stderr
 
 
 @app.command()
@@ -21,7 +19,9 @@ def serve(
     ] = None,
     port: Annotated[
         Optional[int],  # noqa: UP045
-        typer.Option("--port", help="Port to listen on (default: \\[http] port, 8080).", min=0),
+        typer.Option(
+            "--port", help="Port to listen on (default: \\[http] port, 8080).", min=0, max=65535
+        ),
     ] = None,
     store: StoreOpt = None,
 ) -> int:
@@ -33,11 +33,7 @@ def serve(
     from flowctl.http.server import listen, run, settings_for
     from flowctl.store import store_url
 
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    log_to_stderr()
     url = store_url(store or globals_of(ctx).store)
     settings = settings_for(load_config(ctx), url, host=host, port=port)
     run(settings, listen(settings.http.host, settings.http.port))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -124,7 +125,10 @@ async def _ingest(request: Request, records: list[Record]) -> IngestResult:
 
 
 def _allowed(url: Any, allowed: tuple[str, ...]) -> bool:
-    """Is ``url`` listed, or under a listed URL that ends with ``/``?"""
+    """Is ``url`` listed, or under a listed URL that ends with ``/`` (no ``..`` leading
+    out of it)?"""
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return False
+    if ".." in urlsplit(url).path.split("/"):
         return False
     return any(url == base or (base.endswith("/") and url.startswith(base)) for base in allowed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, Final
 
@@ -79,7 +79,34 @@ def check_event(line: int, data: Mapping[str, Any], now: datetime) -> Incoming:
     elif not isinstance(payload, dict):
         raise Rejected(f"'data' must be an object, not {_kind(payload)}")
     change = _check_change(kind, payload) if kind in CHANGING else None
+    for what, value in (("type", kind), ("id", eid), ("contact", fields), ("data", payload)):
+        storable(value, what)
     return line, kind, fields, at, eid, payload, change
+
+
+def storable(value: Any, what: str) -> None:
+    """:class:`Rejected` for text no store keeps: a NUL character, a lone UTF-16
+    surrogate (half of a character, as a script that cuts an emoji in two sends)."""
+    if type(value) is str:
+        if value.isascii():
+            if "\x00" in value:
+                raise Rejected(f"'{what}' holds a NUL character")
+            return
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Rejected(
+                f"'{what}' holds half of a character (a lone UTF-16 surrogate); send valid UTF-8"
+            ) from None
+        if "\x00" in value:
+            raise Rejected(f"'{what}' holds a NUL character")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            storable(key, what)
+            storable(item, what)
+    elif isinstance(value, list):
+        for item in value:
+            storable(item, what)
 
 
 def _check_change(kind: str, data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -103,6 +130,7 @@ def check_contact(data: Mapping[str, Any]) -> dict[str, Any]:
     fields = check_fields(data)
     if "id" not in fields and "email" not in fields:
         raise Rejected("a contact needs an 'id' or an 'email'")
+    storable(fields, "contact")
     return fields
 
 
@@ -190,6 +218,10 @@ def instant_with_offset(value: Any) -> datetime:
     elif isinstance(value, datetime):
         moment = value
     if moment is not None and moment.tzinfo is not None:
+        try:
+            moment.astimezone(UTC)  # stored in UTC: year 1 at +14:00 has no such instant
+        except OverflowError:
+            raise Rejected(f"'occurred_at' {value!r} is out of range") from None
         return moment
     raise Rejected(
         f"'occurred_at' {value!r} is not an instant with an offset, "

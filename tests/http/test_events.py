@@ -51,6 +51,22 @@ def test_events_batch_bad_item_by_index_good_kept(web: Web, flowctl: Flowctl) ->
     assert flowctl.contact("cy@example.com")["tags"] == ["vip"]
 
 
+def test_events_text_no_store_keeps_is_rejected_by_index(web: Web, flowctl: Flowctl) -> None:
+    items = [
+        event("ann@example.com", type="page\x00visited"),
+        event("bob@example.com", data={"x": "\ud800"}),  # half an emoji, as JSON "\ud800"
+        event("cy@example.com", occurred_at="0001-01-01T00:00:00+14:00"),
+        event("dan@example.com", id="good-1"),
+    ]
+    reply = web.events(items)
+    assert reply.status == 202
+    rejected = reply.json()["rejected"]
+    assert [r["index"] for r in rejected] == [0, 1, 2]
+    assert "NUL" in rejected[0]["reason"] and "half of a character" in rejected[1]["reason"]
+    assert "out of range" in rejected[2]["reason"]
+    assert stored_events(flowctl) == ["contact_created", "page_visited"]
+
+
 def test_events_repeated_id_is_a_duplicate(web: Web, flowctl: Flowctl) -> None:
     assert web.events([event("ann@example.com", id="e-1")]).json()["added"] == 1
     again = web.events([event("ann@example.com", id="e-1"), event("ann@example.com", id="e-2")])

@@ -56,7 +56,13 @@ def test_form_json_without_redirect_is_202(web: Web, flowctl: Flowctl) -> None:
 
 
 def test_form_redirect_must_be_configured(web: Web, flowctl: Flowctl) -> None:
-    for target in ("https://evil.example/", "https://www.example.com.evil.example/", "/local"):
+    outside = f"{THANKS}../../evil"  # under the listed page only by its text
+    for target in (
+        "https://evil.example/",
+        "https://www.example.com.evil.example/",
+        "/local",
+        outside,
+    ):
         reply = web.form("news", f"email=bob@example.com&_redirect={target}")
         assert reply.status == 400, target
         assert "[http] redirects" in reply.json()["hint"]

@@ -83,6 +83,13 @@ def test_serves_until_sigterm(command: list[str], ready: str, tmp_path: Path) ->
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, rest
+    assert "apscheduler" not in started + rest  # one line per batch, not per scheduled job
+
+
+def test_serve_refuses_a_port_beyond_65535(flowctl: Flowctl) -> None:
+    run = flowctl("serve", "--port", "70000")
+    assert run.code == 2
+    assert "65535" in run.err and "Traceback" not in run.err
 
 
 def test_serve_refuses_to_start_without_secrets(

@@ -194,6 +194,25 @@ def test_import_changing_memberships_records_the_events_an_action_would(store: S
     assert events[1] == ("contact_updated", {"set": {"tags": ["keep", "vip"], "campaigns": ["c1"]}})
 
 
+def test_ingest_and_import_refuse_text_no_store_keeps_by_line(store: Store) -> None:
+    events = records(
+        {"type": "page\x00visited", "contact": {"email": "a@x.com"}},
+        {"type": "page_visited", "contact": {"email": "a@x.com"}, "data": {"x": ["\udc80"]}},
+        {"type": "x", "contact": {"email": "a@x.com"}, "occurred_at": "0001-01-01T00:00:00+14:00"},
+        {"type": "page_visited", "contact": {"email": "a@x.com"}, "data": {"x": "Åse 🙂"}},
+    )
+    result = intake.ingest_events(store, events, NOW)
+    assert [(r.line, r.reason.split(" holds")[0]) for r in result.rejected[:2]] == [
+        (1, "'type'"),
+        (2, "'data'"),
+    ]
+    assert result.rejected[2].reason.endswith("is out of range")
+    assert result.added == 1
+    contacts = records({"email": "b@x.com", "first_name": "\ud83d"}, {"email": "c\x00@x.com"})
+    imported = intake.import_contacts(store, contacts, NOW)
+    assert [r.line for r in imported.rejected] == [1, 2] and imported.created == 0
+
+
 def test_ingest_contact_fields_adding_a_tag_record_tag_added(store: Store) -> None:
     intake.import_contacts(store, records({"email": "a@x.com"}), NOW)
     event = {"type": "page_visited", "contact": {"email": "a@x.com", "tags": ["vip"]}}
