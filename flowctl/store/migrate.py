@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from flowctl.errors import InputError, Refused, UsageError
 from flowctl.store import open_store
 from flowctl.store.postgres import PostgresStore
@@ -102,7 +104,13 @@ def migrate(
         try:
             with dst.transaction():
                 _clear(dst, replace)
-                counts = _copy(src, dst, reader, batch_size, progress)
+                try:
+                    counts = _copy(src, dst, reader, batch_size, progress)
+                except psycopg.DataError as exc:  # text SQLite took that PostgreSQL refuses
+                    raise InputError(
+                        f"the source holds a value PostgreSQL cannot store ({exc}); nothing kept",
+                        hint="find the row by that value, correct or delete it, and migrate again",
+                    ) from exc
                 if not all(c.ok for c in counts):
                     wrong = ", ".join(
                         f"{c.table} {c.source} → {c.destination}" for c in counts if not c.ok

@@ -11,6 +11,7 @@ participant, sending each message once.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -151,6 +152,23 @@ def test_migrate_refuses_a_store_that_holds_data_unless_replace(
     ]
     done = [d for _, d, _ in progress]
     assert done == sorted(done) and done[-1] == progress[-1][2] == again.rows
+
+
+def test_migrate_of_text_postgresql_refuses_says_so_and_keeps_nothing(
+    flowctl: Flowctl, pg_url: str
+) -> None:
+    make_source(flowctl)
+    with sqlite3.connect(flowctl.db) as conn:  # as a store written before intake refused NULs
+        conn.execute(
+            "INSERT INTO events (cid, type, occurred_at, received_at, data)"
+            " SELECT cid, 'page' || char(0) || 'visited', created_at, created_at, '{}'"
+            " FROM contacts LIMIT 1"
+        )
+    run = flowctl("store", "migrate", "--from", flowctl.db, "--to", pg_url)
+    assert run.code == 1, run.err
+    assert "a value PostgreSQL cannot store" in run.err and "Traceback" not in run.err
+    with open_store(pg_url) as pg:
+        assert pg.flows() == [] and pg.count_contacts() == 0
 
 
 @pytest.mark.parametrize(
