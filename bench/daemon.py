@@ -88,7 +88,7 @@ DUE = 1_000
 STEPS = 6
 """Steps each participant executes: tag, update, decision, delay, e-mail, end."""
 BATCH = Config.default().daemon.batch_size
-SETUP_VERSION = 1
+SETUP_VERSION = 2
 """Bump when the setup below changes, so stored setups are built again."""
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -679,6 +679,8 @@ def _fill_waiting(
     """``count`` contacts and their participants; every (count/DUE)th is due at or before T1."""
     every = count // DUE
     data = json.loads(contact["data"])
+    # The daemon enters a contact as of its trigger event: its id holds that instant.
+    entered = int(datetime.fromisoformat(participant["entered_at"]).timestamp())
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -692,7 +694,10 @@ def _fill_waiting(
         conn.executemany(
             f"INSERT INTO participants ({', '.join(participant)})"
             f" VALUES ({', '.join('?' * len(participant))})",
-            (tuple({**participant, **_waiting_fields(i, every)}.values()) for i in range(count)),
+            (
+                tuple({**participant, **_waiting_fields(i, every, entered)}.values())
+                for i in range(count)
+            ),
         )
         conn.execute("COMMIT")
     finally:
@@ -704,12 +709,13 @@ def _contact_fields(data: dict[str, Any], i: int, row: dict[str, Any]) -> tuple[
     return json.dumps(mine, separators=(",", ":")), row["created_at"], row["updated_at"]
 
 
-def _waiting_fields(i: int, every: int) -> dict[str, Any]:
+def _waiting_fields(i: int, every: int, entered: int) -> dict[str, Any]:
     if i % every == 0:
         due = T1 - timedelta(seconds=i % 3600)
     else:
         due = T1 + timedelta(seconds=60 + (i * 7919) % (30 * 86400))
-    return {"id": _pid(i), "cid": i + 1, "contact": f"c{i}", "due": ts(due)}
+    pid = f"{FLOW_NAME}/c{i}/{entered}"
+    return {"id": pid, "cid": i + 1, "contact": f"c{i}", "due": ts(due)}
 
 
 # -- the child process -----------------------------------------------------------
