@@ -102,6 +102,13 @@ def compose(message: OutMessage, sender: str | None, date: datetime) -> EmailMes
     return mail
 
 
+_ASCII = policy.SMTP.clone(max_line_length=998)
+"""Headers folded only past SMTP's line limit: a folding policy of 78 columns writes a
+long unbroken value (the List-Unsubscribe URL) as RFC 2047 encoded words, which
+mail providers do not read as a URL."""
+_UTF8 = policy.SMTPUTF8.clone(max_line_length=998)
+
+
 class SmtpTransport(Transport):
     """Sends e-mails to the SMTP server of ``[email]``.
 
@@ -215,7 +222,7 @@ class SmtpTransport(Transport):
         if not ascii_only and not smtp.has_extn("smtputf8"):
             raise DeliveryError(f"{self._where} does not accept non-ASCII addresses", True)
         options = [] if ascii_only else ["SMTPUTF8", "BODY=8BITMIME"]
-        data = mail.as_bytes(policy=policy.SMTP if ascii_only else policy.SMTPUTF8)
+        data = mail.as_bytes(policy=_ASCII if ascii_only else _UTF8)
         untouched = True
         reply: bytes | str
         try:

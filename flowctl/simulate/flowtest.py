@@ -154,9 +154,10 @@ def _compare(
     expected: dict[str, Any] = {}
     actual: dict[str, Any] = {}
     failures: list[str] = []
+    left = sim.state.reason if sim.state is not None else None  # why it left (exit_when …)
     for key, have in (
         ("enrolled", sim.enrolled),
-        ("reason", sim.reason),
+        ("reason", sim.reason if not sim.enrolled else left),
         ("status", sim.status),
         ("succeeded", sim.succeeded),
     ):

@@ -90,6 +90,8 @@ class Received:
     peer: Any
     tls: bool
     login: bytes | None
+    raw: bytes = b""
+    """The message as it came over the wire."""
 
 
 @dataclass
@@ -138,6 +140,7 @@ class Mailbox:
                 session.peer,
                 session.ssl is not None,
                 login if isinstance(login, bytes) else None,
+                content,
             )
         )
         return self.data_answer or "250 OK"

@@ -98,6 +98,15 @@ def test_smtp_send_delivers_headers_and_parts(smtp_server: SmtpServer) -> None:
     assert html is not None and html.get_content().strip() == "<p>Hello <b>Ann</b></p>"
 
 
+def test_smtp_keeps_a_long_unsubscribe_url_readable_on_the_wire(smtp_server: SmtpServer) -> None:
+    url = "https://track.example.com/u/" + "t0KeN" * 40  # a signed token: no spaces
+    payload = {"subject": "Hi", "text": "Hello", "headers": {"List-Unsubscribe": f"<{url}>"}}
+    with transport(smtp_server.port) as smtp:
+        smtp.send(out_message(payload=payload))
+    [got] = smtp_server.mailbox.received
+    assert f"List-Unsubscribe: <{url}>\r\n".encode() in got.raw  # not RFC 2047 words
+
+
 def test_smtp_send_uses_the_configured_sender_and_plain_text(smtp_server: SmtpServer) -> None:
     with transport(smtp_server.port) as smtp:
         smtp.send(out_message(payload={"subject": "Hi", "text": "Grüße"}))

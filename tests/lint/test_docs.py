@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ruamel.yaml import YAML
+
 from flowctl.lint.docs import rules_markdown
 from flowctl.lint.rules import REGISTRY
 from tests.conftest import REPO
@@ -17,3 +19,12 @@ def test_rules_doc_names_every_rule() -> None:
     for rule_id, module in REGISTRY.items():
         assert f"## `{rule_id}`" in text
         assert f"Severity: **{module.LEVEL}**" in text
+
+
+def test_every_passing_example_is_yaml() -> None:
+    text = rules_markdown()
+    for section in text.split("\n## ")[1:]:
+        if "**Passes:**" not in section or "$ flowctl" in section:
+            continue  # io-error shows commands, not YAML
+        example = section.split("**Passes:**\n\n```yaml\n", 1)[1].split("\n```", 1)[0]
+        list(YAML(typ="safe").load_all(example))  # raises for one that does not parse

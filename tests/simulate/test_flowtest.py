@@ -91,3 +91,25 @@ def test_flow_test_unparseable_event_time_is_reported_with_position(tmp_path: Pa
     (problem,) = caught.value.result.problems
     assert problem.rule == "schema"
     assert problem.pointer.endswith("/at")
+
+
+def test_flow_test_reason_of_an_entered_contact_is_why_it_left(tmp_path: Path) -> None:
+    exits = FLOW.replace(
+        "  steps:\n", "  exit_when: {field: contact.unsubscribed, eq: true}\n  steps:\n", 1
+    )
+    tests = """\
+apiVersion: flowctl/v1
+kind: FlowTest
+metadata: {name: unsubscribes-and-leaves}
+spec:
+  flow: flows/upsell.yaml
+  contact: {email: ann@example.com}
+  events:
+    - {type: funnel_form_subscribed, at: "+0m", data: {form: optin-page}}
+    - {type: contact_updated, at: "+1d", data: {set: {unsubscribed: true}}}
+  expect: {enrolled: true, status: exited, reason: exit_when}
+"""
+    path = _write(tmp_path, tests)
+    (tmp_path / "flows" / "upsell.yaml").write_text(exits)
+    (left,) = run_flow_test_file(path)
+    assert left.passed, left.failures

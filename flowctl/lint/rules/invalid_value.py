@@ -15,7 +15,7 @@ Passes::
 
     - id: gmail
       type: decision
-      if: {field: contact.email, matches: "@gmail\\.com$"}
+      if: {field: contact.email, matches: '@gmail\\.com$'}
 """
 
 from __future__ import annotations
