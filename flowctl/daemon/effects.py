@@ -18,7 +18,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from flowctl.engine import FINAL_STATUSES, SUCCEEDED, Effect, ParticipantState, Result
+from flowctl.engine import (
+    FINAL_STATUSES,
+    SUCCEEDED,
+    WAITING,
+    Effect,
+    ParticipantState,
+    Result,
+)
 from flowctl.engine.actions import template_variables
 from flowctl.engine.state import Renderer
 from flowctl.http.tokens import OPEN, Tracked
@@ -75,12 +82,15 @@ def absorb(
     result: Result,
     content: ContentIndex,
     send_at: datetime | None = None,
+    last: ParticipantState | None = None,
 ) -> None:
     """Add one advance of a participant (new when ``before`` is None) to ``batch``.
 
     Counters count on the (UTC) day each thing happened in the flow's time. A
-    participation that ends while in a step without finishing it counts for
-    that step with its status as the outcome (``succeeded``, ``exited``).
+    participation that ends while waiting in a step counts for that step with
+    its status as the outcome (``succeeded``, ``exited``): ``last`` is the state
+    the last of the engine's advances started from, when ``result`` joins
+    several (a catch-up), else ``before``.
     E-mails and SMS are not delivered before ``send_at`` when given.
     """
     state = result.state
@@ -96,12 +106,12 @@ def absorb(
         batch.count(
             batch.daily_counts, (flow, _day(state.ended_at or state.entered_at), state.status)
         )
-    left = before.step if ended and before is not None else None
-    if left is not None and state.step == left and all(h.step != left for h in result.history):
+    start = last or before
+    if ended and start is not None and start.status == WAITING and state.step == start.step:
         # It left while in that step (success, exit_when, a removed step): the funnel
         # shows the step reached, with how the participation ended as its outcome.
         day = _day(state.ended_at or state.entered_at)
-        batch.count(batch.step_counts, (flow, day, left, state.status))
+        batch.count(batch.step_counts, (flow, day, state.step or "-", state.status))
     pid = state.id
     for entry in result.history:
         batch.history.append(

@@ -252,8 +252,8 @@ class _Work:
         cid = stored.cid
         event = Event(stored.type, stored.occurred_at, stored.data, stored.id)
         target = stored.data.get("flow") if stored.type == ENTRY_REQUEST else None
-        # As of when it occurred; an event a paused flow kept, as of its release.
-        at = self.now if held_for else min(stored.occurred_at, self.now)
+        # As of when it occurred; one that came during a pause, as of its end (_offer).
+        at = min(stored.occurred_at, self.now)
         if cid in self.contacts:
             for flow in flows.values():
                 if (held_for and flow.name != held_for) or (target and flow.name != target):
@@ -337,7 +337,7 @@ class _Work:
         events = self.seen.setdefault(cid, [])
         results: list[Result] = []
         pauses = self.pauses.get(state.flow, ())
-        current, at = state, _unpaused(_next_move(state, until), pauses)
+        current, at = state, min(_unpaused(_next_move(state, until), pauses), until)
         for _ in range(MAX_CATCH_UP):
             context = Context(
                 limits=self.worker.limits,
@@ -346,6 +346,7 @@ class _Work:
                 sent_at=tuple(when for _, when in sent),
                 render=render,
             )
+            last = current
             result = advance(program, current, contact, events, at, context)
             results.append(result)
             contact, current = result.contact, result.state
@@ -361,7 +362,7 @@ class _Work:
                 break
             if current.due > until and not _wakes(program, current):
                 break
-            after = _unpaused(_next_move(current, until), pauses)
+            after = min(_unpaused(_next_move(current, until), pauses), until)
             if after <= at:  # no later move to make now: the next pass goes on
                 break
             at = after
@@ -373,7 +374,7 @@ class _Work:
         if window is not None and any(e.type in SENDS for e in result.effects):
             opens = window.opens_at(self.now, contact_zone(program, contact))
             send_at = opens if opens > self.now else None
-        absorb(self.batch, cid, None if new else state, result, self.content, send_at)
+        absorb(self.batch, cid, None if new else state, result, self.content, send_at, last)
         if new:
             self.batch.entered.append((cid, result.state))
         else:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -129,6 +129,8 @@ def _allowed(url: Any, allowed: tuple[str, ...]) -> bool:
     out of it)?"""
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         return False
-    if ".." in urlsplit(url).path.split("/"):
+    # As a browser reads the path: %2e is a dot, a backslash a slash.
+    path = unquote(urlsplit(url).path).replace("\\", "/")
+    if {".", ".."} & set(path.split("/")):
         return False
     return any(url == base or (base.endswith("/") and url.startswith(base)) for base in allowed)

@@ -66,6 +66,7 @@ def check_event(line: int, data: Mapping[str, Any], now: datetime) -> Incoming:
     email = contact.get("email") if len(contact) == 1 else None
     if type(email) is str and looks_like_email(text := email.strip()):
         fields = {"email": text}  # the usual event: its contact by e-mail alone
+        storable(text, "contact")
     else:
         fields = check_contact(contact)
     when = data.get("occurred_at")
@@ -79,7 +80,7 @@ def check_event(line: int, data: Mapping[str, Any], now: datetime) -> Incoming:
     elif not isinstance(payload, dict):
         raise Rejected(f"'data' must be an object, not {_kind(payload)}")
     change = _check_change(kind, payload) if kind in CHANGING else None
-    for what, value in (("type", kind), ("id", eid), ("contact", fields), ("data", payload)):
+    for what, value in (("type", kind), ("id", eid), ("data", payload)):
         storable(value, what)
     return line, kind, fields, at, eid, payload, change
 

@@ -173,7 +173,8 @@ def membership_events(
 
 
 def _names(value: Any) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list | tuple) else []
+    """The names in a list field, each once."""
+    return list(dict.fromkeys(map(str, value))) if isinstance(value, list | tuple) else []
 
 
 def changes(held: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:

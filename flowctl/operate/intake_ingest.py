@@ -166,5 +166,8 @@ def _take_event(contacts: Contacts, event: Incoming, now: datetime, pending: lis
             pending.append((entry, CREATED, now, NO_DATA, None))
     if changed:
         pending.append((entry, UPDATED, now, {"set": changed}, None))
-        pending += [(entry, t, now, d, None) for t, d in membership_events(held, changed)]
+        ours = (kind, dict(payload))  # the event itself says it already
+        pending += [
+            (entry, t, now, d, None) for t, d in membership_events(held, changed) if (t, d) != ours
+        ]
     pending.append((entry, kind, at, payload, eid))

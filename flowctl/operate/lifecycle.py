@@ -192,12 +192,12 @@ def _move(
 
 def _canceled(flow: str, live: list[ParticipantState], now: datetime) -> Batch:
     """The participants canceled, counted as the daemon counts an ending: per day, and
-    for the step each one was in (the funnel shows it reached, ``canceled``)."""
+    for the step each one was waiting in (the funnel shows it reached, ``canceled``)."""
     batch = Batch(advanced=[cancel(s, now) for s in live])
     day = now.astimezone(UTC).date().isoformat()
     for state in live:
         batch.count(batch.daily_counts, (flow, day, CANCELED))
-        if state.step is not None:
+        if state.status == WAITING and state.step is not None:  # in it, not yet at it
             batch.count(batch.step_counts, (flow, day, state.step, CANCELED))
     return batch
 

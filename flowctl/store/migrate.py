@@ -106,9 +106,12 @@ def migrate(
                 _clear(dst, replace)
                 try:
                     counts = _copy(src, dst, reader, batch_size, progress)
-                except psycopg.DataError as exc:  # text SQLite took that PostgreSQL refuses
+                except (psycopg.DataError, sqlite3.OperationalError) as exc:
+                    # text SQLite took that PostgreSQL refuses, or that is not UTF-8
+                    if isinstance(exc, sqlite3.OperationalError) and "decode" not in str(exc):
+                        raise
                     raise InputError(
-                        f"the source holds a value PostgreSQL cannot store ({exc}); nothing kept",
+                        f"the source holds a value that cannot be copied ({exc}); nothing kept",
                         hint="find the row by that value, correct or delete it, and migrate again",
                     ) from exc
                 if not all(c.ok for c in counts):

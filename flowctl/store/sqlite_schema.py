@@ -196,6 +196,11 @@ def _v3(db: Database) -> None:
         {"flow": str, "started_at": str, "ended_at": str}, not_null={"flow", "started_at"}
     )
     db.table("pauses").create_index(["flow", "started_at"])
+    # A flow paused now was paused when its head last changed.
+    db.execute(
+        "INSERT INTO pauses (flow, started_at) SELECT name, updated_at FROM heads"
+        " WHERE kind = 'Flow' AND state = 'paused'"
+    )
 
 
 MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3)

@@ -114,6 +114,43 @@ def test_a_pause_no_daemon_ran_in_holds_what_fell_in_it_until_the_resume(
     assert {p["status"] for p in flowctl.participants("mailer")} == {"completed"}
 
 
+def test_a_trigger_kept_during_a_pause_enters_as_of_the_resume(flowctl: Flowctl) -> None:
+    setup(flowctl, MAILER, "mailer")
+    flowctl.at(T0 + HOUR).ok("pause", "mailer")
+    flowctl.at(T0 + days(1)).send("form_submitted", "bo@example.com", form="news")
+    assert flowctl.once()["entered"] == 0  # kept for the resume
+    flowctl.at(T0 + days(3)).ok("resume", "mailer")
+    flowctl.once(T0 + days(6))  # the first run after the resume comes late
+    bo = flowctl.participant("mailer", "bo@example.com")
+    assert (bo["registered"], bo["status"]) == (iso_utc(T0 + days(3)), "completed")
+
+
+EXITS = """\
+apiVersion: flowctl/v1
+kind: Flow
+metadata: {name: exits}
+spec:
+  triggers: [{type: form_submitted, form: news}]
+  exit_when: {event: sale_canceled}
+  steps:
+    - {id: a-wait, type: delay, duration: 1d}
+    - {id: b-tag, type: add_tag, tag: nudged}
+    - {id: c-wait, type: wait_until, condition: {tag: never}, timeout: 5d}
+"""
+
+
+def test_leaving_a_step_counts_for_it_also_in_a_late_catch_up(flowctl: Flowctl) -> None:
+    setup(flowctl, EXITS, "exits")
+    flowctl.send("form_submitted", "ann@example.com", form="news")
+    flowctl.at(T0 + days(2)).send("sale_canceled", "ann@example.com")
+    flowctl.once(T0 + days(3))  # one run for all of it: enter, wait, tag, wait, exit
+    assert flowctl.participant("exits", "ann@example.com")["status"] == "exited"
+    steps = flowctl.json("report", "exits")["steps"]
+    c_wait = steps["c-wait"]
+    assert (c_wait["reached"], c_wait["outcomes"]) == (1, {"met": 0, "timeout": 0, "exited": 1})
+    assert steps["a-wait"]["outcomes"] == {"waited": 1}
+
+
 def test_a_canceled_wait_stays_reached_in_the_report(flowctl: Flowctl) -> None:
     setup(flowctl, MAILER, "mailer")
     flowctl.send("form_submitted", "ann@example.com", form="news")

@@ -213,6 +213,15 @@ def test_ingest_and_import_refuse_text_no_store_keeps_by_line(store: Store) -> N
     assert [r.line for r in imported.rejected] == [1, 2] and imported.created == 0
 
 
+def test_membership_events_come_once_per_name(store: Store) -> None:
+    intake.import_contacts(store, records({"email": "a@x.com", "tags": ["a"]}), NOW)
+    intake.import_contacts(store, records({"email": "a@x.com", "tags": ["a", "b", "b"]}), NOW)
+    event = {"type": "tag_added", "contact": {"email": "a@x.com", "tags": ["a", "b", "c"]}}
+    intake.ingest_events(store, records({**event, "data": {"tag": "c"}}), NOW)
+    events = store.events_for(one(store, "a@x.com").cid)
+    assert [e["data"]["tag"] for e in events if e["type"] == "tag_added"] == ["b", "c"]
+
+
 def test_ingest_contact_fields_adding_a_tag_record_tag_added(store: Store) -> None:
     intake.import_contacts(store, records({"email": "a@x.com"}), NOW)
     event = {"type": "page_visited", "contact": {"email": "a@x.com", "tags": ["vip"]}}

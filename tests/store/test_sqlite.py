@@ -102,9 +102,27 @@ def test_sqlite_store_of_layout_two_gains_pauses_and_keeps_its_flows(
         old.setattr(sqlite_schema, "LATEST", 2)
         make_store(tmp_path / "s.db")
     assert meta_version(tmp_path / "s.db") == "2"
+    with raw(tmp_path / "s.db") as conn:  # a flow paused then, and one running
+        for name, state in (("held", "paused"), ("running", "active")):
+            conn.execute(
+                "INSERT INTO heads VALUES ('Flow', ?, 1, ?, ?, ?, NULL)",
+                (
+                    name,
+                    state,
+                    "2026-03-01T08:00:00.000000+00:00",
+                    "2026-03-02T08:00:00.000000+00:00",
+                ),
+            )
+        conn.commit()
     with open_store(str(tmp_path / "s.db")) as store:
         assert store.schema_version == sqlite_schema.LATEST
-        assert (store.users(), store.pauses()) == ({"ann": "flow-admin"}, [])
+        assert store.users() == {"ann": "flow-admin"}
+        [pause] = store.pauses()  # the paused flow's pause, open since its last change
+        assert (pause.flow, pause.started_at, pause.ended_at) == (
+            "held",
+            datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+            None,
+        )
 
 
 def test_sqlite_failing_migration_leaves_old_layout(
