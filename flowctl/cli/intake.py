@@ -208,10 +208,10 @@ def event_ingest(
 
 
 def _source(file: str) -> tuple[str, Any]:
-    """``read_records`` arguments: a path, or stdin (read as JSONL) for ``-``."""
+    """``read_records`` arguments: a path, or stdin for ``-`` (JSONL, or CSV with a header)."""
     if file == STDIN:
         return STDIN, sys.stdin
-    if not Path(file).is_file():
+    if not Path(file).exists() or Path(file).is_dir():  # a named pipe is fine
         raise UsageError(f"{file}: no such file", hint="give a CSV or JSONL file, or - for stdin")
     return file, None
 

@@ -48,7 +48,7 @@ def daemon(
     ] = False,
     tick: Annotated[
         Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.11
-        typer.Option("--tick", help="How often to look for due work (default: [daemon] tick)."),
+        typer.Option("--tick", help="How often to look for due work (default: \\[daemon] tick)."),
     ] = None,
     http: Annotated[
         bool, typer.Option("--http", help="Serve HTTP too, as `flowctl serve` would (\\[http]).")

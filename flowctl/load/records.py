@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -39,7 +40,8 @@ class Record:
 def read_records(path: Path | str, stream: IO[str] | None = None) -> Iterator[Record]:
     """Rows of a CSV (``.csv``) or JSON Lines file (anything else), line-numbered.
 
-    ``stream`` reads from an open text stream instead (``-`` for stdin).
+    ``stream`` reads from an open text stream instead (``-`` for stdin): JSON
+    Lines when its first line is an object, else CSV with a header.
     Raises :class:`InputError` only when the file itself cannot be opened.
     """
     name = str(path)
@@ -49,13 +51,22 @@ def read_records(path: Path | str, stream: IO[str] | None = None) -> Iterator[Re
         except OSError as exc:
             raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
     with stream:
-        if name.lower().endswith(".csv"):
+        if name == "-":
+            try:
+                head = stream.readline().removeprefix("\ufeff")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"standard input is not UTF-8 text ({exc.reason})") from exc
+            if head.strip() and not head.lstrip().startswith("{"):
+                yield from _csv_records(io.StringIO(head + stream.read()), "standard input")
+            else:
+                yield from _jsonl_records(itertools.chain([head], stream))
+        elif name.lower().endswith(".csv"):
             yield from _csv_records(stream, name)
         else:
             yield from _jsonl_records(stream)
 
 
-def _jsonl_records(stream: IO[str]) -> Iterator[Record]:
+def _jsonl_records(stream: Iterable[str]) -> Iterator[Record]:
     try:
         for number, line in enumerate(stream, start=1):
             text = line.strip()

@@ -109,6 +109,14 @@ def test_import_from_stdin_reads_jsonl(cli: Cli, db: str) -> None:
     assert contact(db, "id:s1") == {"id": "s1"}
 
 
+def test_import_from_stdin_reads_csv_with_a_header(cli: Cli, db: str) -> None:
+    csv_text = "\ufeffid,email,tags\ns2,s2@example.com,a;b\ns3,not-an-address,\n"
+    run = cli("contacts", "import", "-", "--store", db, stdin=csv_text)
+    assert run.code == 1
+    assert "<stdin>:3: rejected: 'not-an-address' is not an e-mail address" in run.err
+    assert contact(db, "id:s2") == {"id": "s2", "email": "s2@example.com", "tags": ["a", "b"]}
+
+
 @pytest.mark.parametrize("command", [("contacts", "import"), ("event", "ingest")])
 def test_missing_file_is_a_usage_error(
     cli: Cli, db: str, tmp_path: Path, command: tuple[str, str]
