@@ -57,6 +57,11 @@ CRM_KINDS = frozenset(
 )
 """Actions that leave an object in the CRM (the rest change the contact or send)."""
 
+SENDING_STEPS = frozenset({"send_email", "send_sms", "webhook"})
+"""Steps whose effect is a message in the outbox."""
+SENT_EVENTS = frozenset({"email_sent", "sms_sent"})
+"""What those steps emit (``data.step`` names the step)."""
+
 ENTRY_REQUEST = "manual"
 """The event type of an entry not made by a trigger; ``data.flow`` names the flow."""
 
@@ -112,29 +117,29 @@ def absorb(
         # shows the step reached, with how the participation ended as its outcome.
         day = _day(state.ended_at or state.entered_at)
         batch.count(batch.step_counts, (flow, day, state.step or "-", state.status))
+    first = len(batch.messages)
+    if result.effects:
+        variables = template_variables(state, result.contact, state.step_count)
+        for effect in result.effects:
+            _effect(batch, cid, state, effect, content, variables, send_at)
+    # A message failed as it was made (its content missing, or not renderable for this
+    # contact) was not sent: its step says so, and no email_sent / sms_sent is recorded.
+    failed = {m.step: m.payload.get("error") for m in batch.messages[first:] if m.status == FAILED}
     pid = state.id
     for entry in result.history:
+        outcome, detail = entry.outcome, entry.detail
+        if entry.step in failed and entry.type in SENDING_STEPS:
+            outcome, detail = FAILED, failed[entry.step]
         batch.history.append(
             HistoryRow(
-                pid,
-                flow,
-                state.version,
-                cid,
-                entry.at,
-                entry.step,
-                entry.type,
-                entry.outcome,
-                entry.detail,
+                pid, flow, state.version, cid, entry.at, entry.step, entry.type, outcome, detail
             )
         )
-        batch.count(batch.step_counts, (flow, _day(entry.at), entry.step or "-", entry.outcome))
+        batch.count(batch.step_counts, (flow, _day(entry.at), entry.step or "-", outcome))
     for event in result.emitted:
+        if event.type in SENT_EVENTS and event.data.get("step") in failed:
+            continue
         batch.events.append(NewEvent(cid, event.type, event.at, dict(event.data)))
-    if not result.effects:
-        return
-    variables = template_variables(state, result.contact, state.step_count)
-    for effect in result.effects:
-        _effect(batch, cid, state, effect, content, variables, send_at)
 
 
 def _effect(

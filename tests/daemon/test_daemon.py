@@ -636,7 +636,18 @@ def test_a_message_that_cannot_render_fails_instead_of_going_out(flowctl: Flowct
     [failed] = flowctl.messages("--status", "failed")
     assert (failed["contact"], failed["error"]) == ("bo@example.com", bo.payload["error"])
     # the report counts what was delivered
-    assert flowctl.json("report", "templated")["mailings"]["greeting"]["sent"] == 1
+    report = flowctl.json("report", "templated")
+    assert report["mailings"]["greeting"]["sent"] == 1
+    assert report["steps"]["greet"]["outcomes"] == {"sent": 1, "failed": 1}
+    [greet] = flowctl.history(contact="bo@example.com")[:1]
+    assert (greet["step"], greet["outcome"], greet["detail"]) == (
+        "greet",
+        "failed",
+        bo.payload["error"],
+    )
+    with flowctl.store() as store:
+        bo_events = [e["type"] for e in store.events_for(bo.cid)]
+    assert "email_sent" not in bo_events
 
 
 def test_offer_upsell_success_enters_customer_onboarding_once(flowctl: Flowctl) -> None:
