@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flowctl.engine import (
@@ -30,6 +30,7 @@ from flowctl.engine.actions import template_variables
 from flowctl.engine.state import Renderer
 from flowctl.http.tokens import OPEN, Tracked
 from flowctl.simulate.content import ContentIndex, shown
+from flowctl.store.codec import counter_day
 from flowctl.store.records import (
     FAILED,
     QUEUED,
@@ -101,21 +102,22 @@ def absorb(
     state = result.state
     flow = state.flow
     if before is None:
-        batch.count(batch.daily_counts, (flow, _day(state.entered_at), "entered"))
+        batch.count(batch.daily_counts, (flow, counter_day(state.entered_at), "entered"))
     if state.succeeded_at is not None and (before is None or before.succeeded_at is None):
-        batch.count(batch.daily_counts, (flow, _day(state.succeeded_at), "succeeded"))
+        batch.count(batch.daily_counts, (flow, counter_day(state.succeeded_at), "succeeded"))
     ended = state.status in FINAL_STATUSES and (
         before is None or before.status not in FINAL_STATUSES
     )
     if ended and state.status != SUCCEEDED:  # a success is counted once, above
         batch.count(
-            batch.daily_counts, (flow, _day(state.ended_at or state.entered_at), state.status)
+            batch.daily_counts,
+            (flow, counter_day(state.ended_at or state.entered_at), state.status),
         )
     start = last or before
     if ended and start is not None and start.status == WAITING and state.step == start.step:
         # It left while in that step (success, exit_when, a removed step): the funnel
         # shows the step reached, with how the participation ended as its outcome.
-        day = _day(state.ended_at or state.entered_at)
+        day = counter_day(state.ended_at or state.entered_at)
         batch.count(batch.step_counts, (flow, day, state.step or "-", state.status))
     first = len(batch.messages)
     if result.effects:
@@ -135,7 +137,7 @@ def absorb(
                 pid, flow, state.version, cid, entry.at, entry.step, entry.type, outcome, detail
             )
         )
-        batch.count(batch.step_counts, (flow, _day(entry.at), entry.step or "-", outcome))
+        batch.count(batch.step_counts, (flow, counter_day(entry.at), entry.step or "-", outcome))
     for event in result.emitted:
         if event.type in SENT_EVENTS and event.data.get("step") in failed:
             continue
@@ -255,7 +257,3 @@ def _render_deep(value: Any, variables: Mapping[str, Any], renderer: Renderer) -
     if isinstance(value, list):
         return [_render_deep(v, variables, renderer) for v in value]
     return value
-
-
-def _day(moment: datetime) -> str:
-    return moment.astimezone(UTC).date().isoformat()

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 
 from flowctl.daemon.effects import ENTRY_REQUEST, absorb
@@ -39,6 +39,7 @@ from flowctl.engine.state import Limits
 from flowctl.gcpause import paused_gc
 from flowctl.simulate.content import ContentIndex
 from flowctl.store import ACTIVE, CONTENT_KINDS, DEACTIVATED, FLOW, PAUSED, FlowRow, Store
+from flowctl.store.codec import counter_day
 from flowctl.store.records import Batch, NewEvent, StoredEvent
 from flowctl.templating import render
 
@@ -278,7 +279,7 @@ class _Work:
         if not mailing or earlier or (cid, metric) in self.engaged:
             return
         self.engaged.add((cid, metric))
-        day = stored.occurred_at.astimezone(UTC).date().isoformat()
+        day = counter_day(stored.occurred_at)
         flows = set()
         for p in self.parts.get(cid, ()):
             program = self.worker.program(p.flow, p.version)

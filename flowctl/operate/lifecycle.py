@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flowctl.engine import CANCELED, WAITING, ParticipantState, cancel, compile_flow
 from flowctl.engine.program import ActionStep
@@ -19,6 +19,7 @@ from flowctl.errors import NotFound, Refused
 from flowctl.operate import rights
 from flowctl.operate.lookup import content_refs, require_flow
 from flowctl.store import ACTIVE, DEACTIVATED, DRAFT, FLOW, PAUSED, Store
+from flowctl.store.codec import counter_day
 from flowctl.store.records import Batch
 
 
@@ -194,7 +195,7 @@ def _canceled(flow: str, live: list[ParticipantState], now: datetime) -> Batch:
     """The participants canceled, counted as the daemon counts an ending: per day, and
     for the step each one was waiting in (the funnel shows it reached, ``canceled``)."""
     batch = Batch(advanced=[cancel(s, now) for s in live])
-    day = now.astimezone(UTC).date().isoformat()
+    day = counter_day(now)
     for state in live:
         batch.count(batch.daily_counts, (flow, day, CANCELED))
         if state.status == WAITING and state.step is not None:  # in it, not yet at it

@@ -23,6 +23,11 @@ def ts(moment: datetime) -> str:
 _TS: Final = "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00"
 
 
+def counter_day(moment: datetime) -> str:
+    """The (UTC) day a counter counts ``moment`` on, as the counters' ``day`` key."""
+    return moment.astimezone(UTC).date().isoformat()
+
+
 def day_bounds(since: date | None, until: date | None) -> tuple[datetime, datetime]:
     """The instants from the start of (UTC) day ``since`` to the end of ``until``
     (all time on a side left open)."""
