@@ -16,9 +16,8 @@ import io
 import itertools
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from flowctl.errors import InputError
 
@@ -28,8 +27,7 @@ _TRUE = {"true", "yes", "1", "y"}
 _FALSE = {"false", "no", "0", "n", ""}
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """One data line: ``data`` when it could be read, else ``error``."""
 
     line: int

@@ -58,13 +58,13 @@ def ingest(
     done = 0
     for batch in batches(records, batch_size):
         incoming: list[Incoming] = []
-        for record in batch:
+        for line, data, error in batch:
             try:
-                if record.data is None:
-                    raise Rejected(record.error or "cannot be read")
-                incoming.append(check_event(record.line, record.data, now))
+                if data is None:
+                    raise Rejected(error or "cannot be read")
+                incoming.append(check_event(line, data, now))
             except Rejected as exc:
-                result.rejected.append(Rejection(record.line, str(exc)))
+                result.rejected.append(Rejection(line, str(exc)))
         if incoming:
             ingest_batch(store, incoming, now, result)
         done += len(batch)

@@ -2,7 +2,9 @@
 
 Frozen dataclasses with no behaviour of their own: the store interface
 (:class:`~flowctl.store.base.Store`) speaks in these, so nothing above it
-depends on how a backend lays out its tables.
+depends on how a backend lays out its tables. Those made once per row of a
+bulk read or write (contacts, events, messages) are named tuples: as
+immutable, and several times quicker to create.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from flowctl.engine.state import ParticipantState
+
+NO_DATA: Final[Mapping[str, Any]] = {}
+"""An empty ``data``, never changed: a named tuple's default is shared by all."""
 
 FLOW: Final = "Flow"
 CONTENT_KINDS: Final = ("Mailing", "Sms")
@@ -102,8 +107,7 @@ class Pause:
     ended_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class ContactRow:
+class ContactRow(NamedTuple):
     """A contact: the store's own key ``cid`` and the fields (spec §11)."""
 
     cid: int
@@ -112,8 +116,7 @@ class ContactRow:
     updated_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
+class NewEvent(NamedTuple):
     """An event to record for the contact ``cid``; ``id`` makes it idempotent.
 
     ``handled`` records it as processed already: the daemon's own events that
@@ -123,7 +126,7 @@ class NewEvent:
     cid: int
     type: str
     occurred_at: datetime
-    data: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = NO_DATA
     id: str | None = None
     handled: bool = False
 
@@ -187,8 +190,7 @@ class OutMessage:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
+class StoredEvent(NamedTuple):
     """An event as the store keeps it: ``seq`` orders arrival."""
 
     seq: int
@@ -199,8 +201,7 @@ class StoredEvent:
     id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class NewMessage:
+class NewMessage(NamedTuple):
     """A message to queue in the outbox (see :class:`OutMessage`); ``send_at``: not
     delivered before then (the send window's next opening), else at once."""
 

@@ -355,11 +355,7 @@ class SqliteStore(SqliteRuntime, Store):
         if not events:
             return 0
         received = ts(at)
-        texts = dumps_each([e.data for e in events])
-        rows = [
-            (e.id, e.cid, e.type, ts(e.occurred_at), received, text)
-            for e, text in zip(events, texts, strict=True)
-        ]
+        rows = [(e.id, e.cid, e.type, ts(e.occurred_at), received, dumps(e.data)) for e in events]
         with self.transaction():
             before = self._conn.total_changes
             self._conn.executemany(
