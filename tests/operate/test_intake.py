@@ -402,6 +402,31 @@ def test_ingest_ignores_duplicate_ids_within_a_file_and_across_runs(store: Store
     assert types(store, "ann@example.com").count("tag_added") == 1
 
 
+def test_ingest_counts_repeats_of_events_that_only_name_their_contact(store: Store) -> None:
+    intake.ingest_events(store, records(event(id="p1"), event("tag_added", data={"tag": "a"})), NOW)
+    again = intake.ingest_events(
+        store, records(event(id="p1"), event(id="p2"), event(id="p1"), event(id="p3")), NOW
+    )
+    assert (again.added, again.duplicates) == (2, 2)
+    assert types(store, "ann@example.com").count("page_visited") == 3
+
+
+def test_ingest_repeat_naming_a_key_the_batch_gave_up_creates_no_contact(store: Store) -> None:
+    intake.ingest_events(store, records(event(id="old")), NOW)  # ann@example.com
+    change = {"set": {"email": "ann@example.org"}}
+    result = intake.ingest_events(
+        store,
+        records(
+            event("contact_updated", data=change),  # ann@example.com is no one's now
+            event(id="old"),  # a repeat: no new ann@example.com for it
+        ),
+        NOW,
+    )
+    assert (result.added, result.duplicates) == (1, 1)
+    assert store.count_contacts() == 1
+    assert one(store, "ann@example.org").data["email"] == "ann@example.org"
+
+
 def test_ingest_numeric_id_is_the_same_as_its_text(store: Store) -> None:
     intake.ingest_events(store, records(event(id=42)), NOW)
     result = intake.ingest_events(store, records(event(id="42")), NOW)
