@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from flowctl.config import Config
     from flowctl.store import Store
 
@@ -88,8 +90,22 @@ def console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    # Piped output keeps lines whole instead of folding them at 80 columns.
-    return Console(highlight=False, stderr=stderr, width=None if stream.isatty() else 160)
+    # Piped output keeps lines and table rows whole (grep, awk), never folded.
+    return Console(highlight=False, stderr=stderr, width=None if stream.isatty() else 100_000)
+
+
+def write_file(path: Path, text: str, what: str) -> None:
+    """Write ``what`` (a report, a JUnit file) to ``path``; a :class:`UsageError` that
+    says why when it cannot be written (no such folder, a folder, no permission)."""
+    from flowctl.errors import UsageError
+
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the {what} to '{path}': {exc.strerror or exc}",
+            hint="give a file in a folder that exists and that you may write to",
+        ) from exc
 
 
 def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, empty: str) -> None:

@@ -23,6 +23,7 @@ from flowctl.cli.common import (
     console,
     open_store,
     print_data,
+    write_file,
 )
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def report(
         if str(html) == "-":
             sys.stdout.write(page)
             return 0
-        _write(html, page)
+        write_file(html, page, "report")
         note = f"report of flow/{flow} written to {html.resolve()}"
         typer.echo(note, err=output != TableFormat.table)
     if output != TableFormat.table:
@@ -100,18 +101,6 @@ def why(
     else:
         _print_why(answer)
     return 0
-
-
-def _write(path: Path, page: str) -> None:
-    from flowctl.errors import UsageError
-
-    try:
-        path.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write the report to {path}: {exc.strerror}",
-            hint="give a file in a folder that exists and that you may write to",
-        ) from exc
 
 
 def why_json(answer: Why) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import typer
 
 from flowctl import clock
 from flowctl.cli import app
-from flowctl.cli.common import DataFormat, console, print_data, progress
+from flowctl.cli.common import DataFormat, console, print_data, progress, write_file
 from flowctl.errors import FlowctlError, InputError, UsageError
 
 
@@ -144,7 +144,7 @@ def flow_test(
     if not cases:
         raise InputError("no FlowTest documents found in the paths given")
     if junit is not None:
-        junit.write_text(junit_xml(cases), encoding="utf-8")
+        write_file(junit, junit_xml(cases), "JUnit XML")
     if output != DataFormat.text:
         print_data(output, flow_test_json(cases))
     else:

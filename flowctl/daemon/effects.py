@@ -27,9 +27,15 @@ from flowctl.engine import (
     Result,
 )
 from flowctl.engine.actions import template_variables
-from flowctl.engine.state import Renderer
 from flowctl.http.tokens import OPEN, Tracked
-from flowctl.simulate.content import ContentIndex, shown
+from flowctl.simulate.content import (
+    ContentIndex,
+    Unsendable,
+    outgoing,
+    render_deep,
+    shown,
+    unsent,
+)
 from flowctl.store.codec import counter_day
 from flowctl.store.records import (
     FAILED,
@@ -40,7 +46,6 @@ from flowctl.store.records import (
     NewEvent,
     NewMessage,
 )
-from flowctl.templating import TemplateFailure, render
 
 if TYPE_CHECKING:
     from flowctl.http.tracking import Tracker
@@ -57,11 +62,6 @@ CRM_KINDS = frozenset(
     }
 )
 """Actions that leave an object in the CRM (the rest change the contact or send)."""
-
-SENDING_STEPS = frozenset({"send_email", "send_sms", "webhook"})
-"""Steps whose effect is a message in the outbox."""
-SENT_EVENTS = frozenset({"email_sent", "sms_sent"})
-"""What those steps emit (``data.step`` names the step)."""
 
 ENTRY_REQUEST = "manual"
 """The event type of an entry not made by a trigger; ``data.flow`` names the flow."""
@@ -126,21 +126,16 @@ def absorb(
             _effect(batch, cid, state, effect, content, variables, send_at)
     # A message failed as it was made (its content missing, or not renderable for this
     # contact) was not sent: its step says so, and no email_sent / sms_sent is recorded.
-    failed = {m.step: m.payload.get("error") for m in batch.messages[first:] if m.status == FAILED}
+    failed = {m.step: str(m.payload["error"]) for m in batch.messages[first:] if m.status == FAILED}
+    result = unsent(result, failed)
     pid = state.id
     for entry in result.history:
-        outcome, detail = entry.outcome, entry.detail
-        if entry.step in failed and entry.type in SENDING_STEPS:
-            outcome, detail = FAILED, failed[entry.step]
+        at, step, outcome = entry.at, entry.step, entry.outcome
         batch.history.append(
-            HistoryRow(
-                pid, flow, state.version, cid, entry.at, entry.step, entry.type, outcome, detail
-            )
+            HistoryRow(pid, flow, state.version, cid, at, step, entry.type, outcome, entry.detail)
         )
-        batch.count(batch.step_counts, (flow, counter_day(entry.at), entry.step or "-", outcome))
+        batch.count(batch.step_counts, (flow, counter_day(at), step or "-", outcome))
     for event in result.emitted:
-        if event.type in SENT_EVENTS and event.data.get("step") in failed:
-            continue
         batch.events.append(NewEvent(cid, event.type, event.at, dict(event.data)))
 
 
@@ -157,18 +152,10 @@ def _effect(
     if kind in ("send_email", "send_sms"):
         batch.messages.append(_message(cid, state, effect, content, variables, send_at))
     elif kind == "webhook":
-        params = effect.params
         try:
-            body = _render_deep(params.get("body"), variables, render)
-            payload = {
-                "method": params.get("method", "POST"),
-                "headers": dict(params.get("headers") or {}),
-                "body": body,
-            }
-            status = QUEUED
-        except TemplateFailure as exc:  # not called with a broken body
-            payload, status = {"error": f"the body cannot be rendered: {exc}"}, FAILED
-        url = str(params.get("url"))
+            payload, status = outgoing(effect, content, variables), QUEUED
+        except Unsendable as exc:  # not called with a broken body
+            payload, status = {"error": str(exc)}, FAILED
         batch.messages.append(
             NewMessage(
                 effect.key,
@@ -178,13 +165,13 @@ def _effect(
                 cid,
                 "webhook",
                 None,
-                url,
+                str(effect.params.get("url")),
                 payload,
                 status,
             )
         )
     elif kind in CRM_KINDS:  # a value that cannot render shows its error in place
-        data = {k: _render_deep(v, variables, shown) for k, v in effect.params.items()}
+        data = {k: render_deep(v, variables, shown) for k, v in effect.params.items()}
         batch.crm.append(
             CrmObject(effect.key, kind, cid, state.flow, effect.step or "-", data, effect.at)
         )
@@ -212,29 +199,20 @@ def _message(
 ) -> NewMessage:
     email = effect.type == "send_email"
     name = str(effect.params.get("mailing" if email else "sms"))
-    spec = (content.mailings if email else content.sms).get(name)
-    contact = variables["contact"]
-    to = contact.get("email" if email else "phone")
+    to = variables["contact"].get("email" if email else "phone")
+    address = None if to is None else str(to)
     channel = "email" if email else "sms"
-    what = f"{'mailing' if email else 'sms'} {name}"
-
-    def failed(reason: str) -> NewMessage:  # never delivered, the reason kept
-        step, address = effect.step or "-", None if to is None else str(to)
-        payload = {"error": reason}
-        return NewMessage(
-            effect.key, state.flow, step, state.id, cid, channel, name, address, payload, FAILED
-        )
-
-    if spec is None:
-        return failed(f"{what} is not in the store")
-    keys = ("from", "subject", "text", "html") if email else ("text",)
     try:
-        payload = {k: render(spec[k], variables) for k in keys if k in spec}
-    except TemplateFailure as exc:
-        return failed(f"{what} cannot be rendered for this contact: {exc}")
+        payload = outgoing(effect, content, variables)
+    except Unsendable as exc:  # never delivered, the reason kept
+        step, error = effect.step or "-", {"error": str(exc)}
+        return NewMessage(
+            effect.key, state.flow, step, state.id, cid, channel, name, address, error, FAILED
+        )
     if email and _tracker is not None:
         mail = Tracked(OPEN, effect.key, cid, name, state.flow, effect.step or "-")
-        payload = _tracker.track(payload, mail, links=spec.get("tracking") is not False)
+        links = content.mailings[name].get("tracking") is not False
+        payload = _tracker.track(payload, mail, links=links)
     return NewMessage(
         effect.key,
         state.flow,
@@ -243,17 +221,7 @@ def _message(
         cid,
         channel,
         name,
-        None if to is None else str(to),
+        address,
         payload,
         send_at=send_at,
     )
-
-
-def _render_deep(value: Any, variables: Mapping[str, Any], renderer: Renderer) -> Any:
-    if isinstance(value, str):
-        return renderer(value, variables)
-    if isinstance(value, Mapping):
-        return {k: _render_deep(v, variables, renderer) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_render_deep(v, variables, renderer) for v in value]
-    return value

@@ -33,8 +33,9 @@ from flowctl.engine import (
     first_trigger_event,
     matching_triggers,
 )
+from flowctl.engine.actions import template_variables
 from flowctl.engine.contacts import apply_event
-from flowctl.simulate.content import ContentIndex
+from flowctl.simulate.content import SENDING_STEPS, ContentIndex, Unsendable, outgoing, unsent
 from flowctl.simulate.inputs import check_contact, parse_events, parse_span, parse_start
 from flowctl.templating import render
 from flowctl.timeutil import isoformat
@@ -186,23 +187,29 @@ class _Session:
         self._absorb(result)
 
     def _absorb(self, result: Result) -> None:
-        self.state = result.state
+        state = result.state
+        variables = template_variables(state, result.contact, state.step_count)
+        failed: dict[str, str] = {}
+        for effect in result.effects:
+            if effect.type not in SENDING_STEPS:
+                continue
+            if effect.type != "webhook":
+                name = str(effect.params.get("mailing", effect.params.get("sms")))
+                preview = self.content.preview(effect.type, name, variables)
+                if preview is None:
+                    continue  # its content was not given: nothing to render
+                self.previews[effect.key] = preview
+            try:
+                outgoing(effect, self.content, variables)
+            except Unsendable as exc:  # as the daemon would: the step fails, nothing is sent
+                failed[effect.step or "-"] = str(exc)
+        result = unsent(result, failed)
+        self.state = state
         self.contact = result.contact
         self.seen.extend(result.emitted)
         self.timeline.extend(result.history)
         self.effects.extend(result.effects)
         self.context = sent_context(self.context, result.effects)
-        for effect in result.effects:
-            if effect.type in ("send_email", "send_sms"):
-                name = str(effect.params.get("mailing", effect.params.get("sms")))
-                preview = self.content.preview(effect.type, name, self._variables())
-                if preview is not None:
-                    self.previews[effect.key] = preview
-
-    def _variables(self) -> dict[str, Any]:
-        state = self.state
-        trigger = dict(state.trigger.data) if state else {}
-        return {"contact": self.contact, "trigger": trigger, "flow": self.program.name}
 
     def result(self) -> SimulationResult:
         state = self.state

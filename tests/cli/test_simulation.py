@@ -207,6 +207,15 @@ def test_flow_test_missing_flow_file_fails_that_case_and_runs_the_others(
     assert (root.get("tests"), root.get("failures")) == ("2", "1")
 
 
+@pytest.mark.parametrize("where", ["missing/junit.xml", ".", ""])
+def test_flow_test_junit_file_that_cannot_be_written_is_a_usage_error(
+    cli, tmp_path: Path, where: str
+) -> None:  # type: ignore[no-untyped-def]
+    run = cli("test", FLOWS / "tests" / "offer-upsell.test.yaml", "--junit", tmp_path / where)
+    assert run.code == 2, run.err
+    assert "cannot write the JUnit XML to" in run.err and "Traceback" not in run.err
+
+
 @pytest.mark.parametrize("fmt", ["mermaid", "dot"])
 def test_graph_draws_branches_and_goto(cli, fmt: str) -> None:  # type: ignore[no-untyped-def]
     run = cli("graph", FLOWS / "payment-recovery.yaml", "-o", fmt)

@@ -131,6 +131,46 @@ def test_simulate_previews_content_when_given() -> None:
     assert result.to_dict()["effects"][0]["content"]["subject"] == "Hi Ann"
 
 
+def test_simulate_fails_a_message_that_cannot_render_for_the_contact_as_the_daemon_does() -> None:
+    steps = [
+        {"id": "m", "type": "send_email", "mailing": "hi"},
+        {"id": "s", "type": "send_sms", "sms": "ok"},
+        {"id": "w", "type": "webhook", "url": "https://x.io/h", "body": {"n": "{{ 1/0 }}"}},
+        {"id": "later", "type": "delay", "duration": "1d"},
+        {
+            "id": "d",
+            "type": "decision",
+            "if": {"event": "email_sent"},
+            "then": [{"id": "yes", "type": "add_tag", "tag": "mailed"}],
+        },
+    ]
+    doc = {**UPSELL, "spec": {**UPSELL["spec"], "steps": steps}}
+    mailing = {"subject": "Hi {{ contact.first_name.upper() }}", "text": "x"}
+    content = [
+        {
+            "apiVersion": "flowctl/v1",
+            "kind": "Mailing",
+            "metadata": {"name": "hi"},
+            "spec": mailing,
+        },
+        {
+            "apiVersion": "flowctl/v1",
+            "kind": "Sms",
+            "metadata": {"name": "ok"},
+            "spec": {"text": "Hi"},
+        },
+    ]
+    person = {"email": "a@x.io", "phone": "+4712345678"}
+    result = simulate(compile_flow(doc), person, [], START, content=content).to_dict()
+    outcomes = {t["step"]: (t["outcome"], t.get("detail")) for t in result["timeline"] if t["step"]}
+    assert outcomes["m"][0] == "failed"
+    assert outcomes["m"][1].startswith("mailing hi cannot be rendered for this contact:")
+    assert outcomes["s"] == ("sent", None)
+    assert outcomes["w"] == ("failed", "the body cannot be rendered: division by zero")
+    assert outcomes["d"][0] == "else"  # no email_sent: the e-mail was never sent
+    assert "yes" not in result["path"]
+
+
 @pytest.mark.parametrize(
     ("contact", "events"),
     [
