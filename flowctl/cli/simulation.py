@@ -61,11 +61,8 @@ def simulate(
 
     if (participant is None) == (participants is None):
         raise UsageError("give exactly one of --participant (a contact) or --participants (a file)")
-    docs = _load(flow_file, [*(content or []), *(more_content or [])])
-    flows = [d for d in docs if d.get("kind") == "Flow"]
-    if not flows:
-        raise InputError(f"{flow_file} holds no Flow document", hint="pass a flow file")
-    program = compile_flow(flows[0])
+    flow, docs = _load(flow_file, [*(content or []), *(more_content or [])])
+    program = compile_flow(flow)
     begin, span = _clock(start, horizon, program.zone)
     if participants is not None:
         return _forecast(program, participants, begin, span, output)
@@ -171,20 +168,30 @@ def graph(
     """Draw a flow: triggers, steps, labelled branches, goto edges, success and exit."""
     from flowctl.graph import to_dot, to_mermaid
 
-    flows = [d for d in _load(flow_file, []) if d.get("kind") == "Flow"]
-    if not flows:
-        raise InputError(f"{flow_file} holds no Flow document", hint="pass a flow file")
+    flow, _ = _load(flow_file, [])
     render = to_mermaid if output == GraphFormat.mermaid else to_dot
-    sys.stdout.write(render(flows[0]))
+    sys.stdout.write(render(flow))
     return 0
 
 
-def _load(flow_file: Path, content: list[Path]) -> list[dict[str, Any]]:
-    """The flow file's documents and the content given, validated together."""
+def _load(flow_file: Path, content: list[Path]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The one Flow of ``flow_file``, and every document of it and of the content
+    given (validated together). A file or folder with no Flow, or several, is refused."""
     from flowctl.lint import load_valid
+    from flowctl.load.discover import expand_paths
 
     docs, _ = load_valid([flow_file, *content])
-    return [d.data for d in docs]
+    own = {str(p) for p in expand_paths([flow_file])}
+    flows = [d for d in docs if d.kind == "Flow" and d.source.path in own]
+    if len(flows) != 1:
+        names = ", ".join(str(d.name) for d in flows)
+        raise UsageError(
+            f"{flow_file} holds no Flow"
+            if not flows
+            else f"{flow_file} holds {len(flows)} flows ({names})",
+            hint="give the file of one flow; content can be in it or come with --content",
+        )
+    return flows[0].data, [d.data for d in docs]
 
 
 def _clock(start: str | None, horizon: str, zone: Any) -> tuple[Any, Any]:

@@ -207,6 +207,19 @@ def test_flow_test_missing_flow_file_fails_that_case_and_runs_the_others(
     assert (root.get("tests"), root.get("failures")) == ("2", "1")
 
 
+@pytest.mark.parametrize("command", ["simulate", "graph"])
+def test_a_flow_file_must_hold_one_flow(cli, command: str) -> None:  # type: ignore[no-untyped-def]
+    extra = ["--participant", '{"email": "a@example.com"}'] if command == "simulate" else []
+    several = cli(command, FLOWS, *extra)
+    assert several.code == 2
+    assert "holds 6 flows (customer-onboarding, lead-nurture" in several.err
+    none = cli(command, FLOWS / "content", *extra)
+    assert none.code == 2 and "holds no Flow" in none.err
+    # Content folders may hold flows too: only FLOW_FILE's count.
+    if command == "simulate":
+        assert cli(command, UPSELL, *extra, "--content", FLOWS).code == 0
+
+
 @pytest.mark.parametrize("where", ["missing/junit.xml", ".", ""])
 def test_flow_test_junit_file_that_cannot_be_written_is_a_usage_error(
     cli, tmp_path: Path, where: str
