@@ -13,7 +13,7 @@ import typer
 from flowctl import clock
 from flowctl.cli import app
 from flowctl.cli.common import DataFormat, console, print_data, progress, write_file
-from flowctl.errors import FlowctlError, InputError, UsageError
+from flowctl.errors import InputError, UsageError
 
 
 class GraphFormat(StrEnum):
@@ -126,18 +126,14 @@ def flow_test(
     """Run FlowTest documents: pass or fail per case, with a diff of expected and actual."""
     from flowctl.load.discover import expand_paths
     from flowctl.render.simulation import flow_test_json, junit_xml, print_test_results
-    from flowctl.simulate import broken_case, load_documents
+    from flowctl.simulate import run_flow_test_file
 
-    cases = []
-    for file in expand_paths(paths):
-        try:
-            docs = load_documents(file)
-        except FlowctlError as exc:  # a broken file fails as one case; the others run
-            cases.append((str(file), broken_case(file.stem, exc)))
-            continue
-        for doc in docs:
-            if doc.get("kind") == "FlowTest":
-                cases.append((str(file), _run_case(doc, file)))
+    now = clock.fixed()  # a bad FLOWCTL_NOW stops here, once
+    cases = [
+        (str(file), case)
+        for file in expand_paths(paths)
+        for case in run_flow_test_file(file, now=now)
+    ]
     if not cases:
         raise InputError("no FlowTest documents found in the paths given")
     if junit is not None:
@@ -147,17 +143,6 @@ def flow_test(
     else:
         print_test_results(console(), cases)
     return 0 if all(case.passed for _, case in cases) else 1
-
-
-def _run_case(doc: dict[str, Any], file: Path) -> Any:
-    """One FlowTest's result; a case that cannot run (missing flow, bad event) fails."""
-    from flowctl.simulate import broken_case, run_flow_test
-
-    try:
-        return run_flow_test(doc, file.parent, now=clock.fixed())
-    except FlowctlError as exc:
-        name = str((doc.get("metadata") or {}).get("name", file.stem))
-        return broken_case(name, exc)
 
 
 @app.command()

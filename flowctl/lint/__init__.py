@@ -25,6 +25,7 @@ __all__ = [
     "Problem",
     "Result",
     "check_documents",
+    "load_each",
     "load_valid",
     "validate_paths",
 ]
@@ -68,6 +69,25 @@ def load_valid(
     if not result.valid:
         raise InvalidDocuments(result)
     return docs, result
+
+
+def load_each(path: str | Path) -> list[tuple[Document, Result]]:
+    """One file's documents, each with its own diagnostics, so that a broken one does
+    not hide the others. Raises :class:`InvalidDocuments` when the file itself cannot
+    be read or parsed."""
+    source = read_source(path)
+    if isinstance(source, LoadFailure):
+        raise InvalidDocuments(Result(files=1, problems=[_failure_problem(source)]))
+    texts = {source.path: source.text}
+    docs, failures = load_source(source)
+    if failures:
+        problems = [_failure_problem(f) for f in failures]
+        raise InvalidDocuments(Result(files=1, problems=problems, sources=texts))
+    ctx = Context.of(docs)
+    return [
+        (doc, Result(1, sorted(set(_unsuppressed(check_documents([doc], ctx), texts))), texts))
+        for doc in docs
+    ]
 
 
 class InvalidDocuments(FlowctlError):

@@ -139,13 +139,30 @@ def run_flow_test(
 
 
 def run_flow_test_file(path: Path | str, *, now: datetime | None = None) -> list[TestCaseResult]:
-    """Run every FlowTest document of a file (others are ignored)."""
+    """Run every FlowTest document of a file (other valid documents are ignored).
+
+    A case that cannot run (an invalid document, a missing flow file, a bad
+    event) fails with the reason and the others run; a file that cannot be
+    read or parsed fails as one case named after it.
+    """
+    from flowctl.lint import InvalidDocuments, load_each
+
     file = Path(path)
-    return [
-        run_flow_test(doc, file.parent, now=now)
-        for doc in load_documents(file)
-        if doc.get("kind") == "FlowTest"
-    ]
+    try:
+        loaded = load_each(file)
+    except FlowctlError as exc:
+        return [broken_case(file.stem, exc)]
+    cases = []
+    for doc, result in loaded:
+        name = doc.name or file.stem
+        try:
+            if not result.valid:
+                raise InvalidDocuments(result)
+            if doc.kind == "FlowTest":
+                cases.append(run_flow_test(doc.data, file.parent, now=now))
+        except FlowctlError as exc:
+            cases.append(broken_case(name, exc))
+    return cases
 
 
 def _compare(

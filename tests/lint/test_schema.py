@@ -136,3 +136,21 @@ def test_schema_an_unknown_key_beside_a_known_one_is_the_one_reported(lint: Lint
     (problem,) = lint(flow("  filter: {field: contact.x, zzz: 3}\n  steps: [{id: e, type: end}]\n"))
     assert problem.message.startswith("unknown key 'zzz' in a 'field' condition")
     assert problem.pointer == "/spec/filter/zzz"
+
+
+def test_schema_value_matching_no_choice_says_what_the_choices_mean(lint: Lint) -> None:
+    test = """\
+apiVersion: flowctl/v1
+kind: FlowTest
+metadata: {name: t}
+spec:
+  flow: f.yaml
+  contact: {email: a@example.com}
+  events: [{type: tag_added, at: "+2x"}]
+  expect: {status: completed}
+"""
+    (problem,) = lint(test)
+    assert problem.pointer == "/spec/events/0/at"
+    assert problem.message == (
+        "'+2x' is not a valid 'at': an instant, or an offset from the test's start such as +2d."
+    )

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from flowctl.errors import InputError
-from flowctl.lint import InvalidDocuments
 from flowctl.simulate import run_flow_test_file
 
 FLOW = """\
@@ -77,20 +73,28 @@ def test_flow_test_passes_and_fails_with_diff(tmp_path: Path) -> None:
     assert '-    "unsub-c1"' in failed.diff
 
 
-def test_flow_test_missing_flow_file_is_input_error(tmp_path: Path) -> None:
+def test_flow_test_missing_flow_file_fails_the_case(tmp_path: Path) -> None:
     path = tmp_path / "t.yaml"
     path.write_text(TEST.replace("flows/upsell.yaml", "flows/missing.yaml"))
-    with pytest.raises(InputError, match="not found"):
-        run_flow_test_file(path)
+    cases = run_flow_test_file(path)
+    assert len(cases) == 2 and all("not found" in c.failures[0] for c in cases)
 
 
-def test_flow_test_unparseable_event_time_is_reported_with_position(tmp_path: Path) -> None:
+def test_flow_test_unparseable_event_time_fails_that_case_with_position(tmp_path: Path) -> None:
     path = _write(tmp_path, TEST.replace('at: "+2d"', "at: someday"))
-    with pytest.raises(InvalidDocuments) as caught:
-        run_flow_test_file(path)
-    (problem,) = caught.value.result.problems
-    assert problem.rule == "schema"
-    assert problem.pointer.endswith("/at")
+    case, other = run_flow_test_file(path)
+    assert not case.passed and other.name == "wrong-expectation"
+    assert f"{path}:" in case.failures[0] and "someday" in case.failures[0]
+    assert "[schema]" in case.failures[0]
+
+
+def test_flow_test_invalid_case_does_not_hide_the_others_in_its_file(tmp_path: Path) -> None:
+    first = TEST.split("---\n")[0]
+    broken = first.replace("name: ", "name: broken-").replace("expect:", "expect:\n    stauts: x")
+    path = _write(tmp_path, first + "---\n" + broken)
+    good, bad = run_flow_test_file(path)
+    assert good.passed and not bad.passed
+    assert bad.name.startswith("broken-") and "unknown key 'stauts'" in bad.failures[0]
 
 
 def test_flow_test_reason_of_an_entered_contact_is_why_it_left(tmp_path: Path) -> None:

@@ -270,6 +270,9 @@ def _value_message(
         return f"{place} has a key that is not a valid field name (letters, digits and '_')"
     if kind == "anyOf" and field in ("before", "after"):
         return f"{shown} in '{field}' is not an instant or a relative duration such as -30d"
+    described = parent.get("description") if kind in ("anyOf", "oneOf") else None
+    if isinstance(described, str) and described:  # what the choices mean, not each branch
+        return f"{shown} is not a valid '{field}': {described[0].lower()}{described[1:]}"
     return f"{place}: {error.message}"
 
 
