@@ -25,10 +25,12 @@ def fixed() -> datetime | None:
     fixed = os.environ.get(ENV, "").strip()
     if not fixed:
         return None
+    hint = "set it to ISO 8601 with an offset, e.g. 2026-11-22T09:00:00+01:00"
     try:
-        return parse_instant(fixed)
-    except InvalidValue as exc:
-        raise UsageError(
-            f"{ENV}={fixed!r} is not an instant",
-            hint="set it to ISO 8601 with an offset, e.g. 2026-11-22T09:00:00+01:00",
-        ) from exc
+        moment = parse_instant(fixed)
+        offset = datetime.fromisoformat(fixed.replace("z", "Z")).tzinfo is not None
+    except (InvalidValue, ValueError) as exc:
+        raise UsageError(f"{ENV}={fixed!r} is not an instant", hint=hint) from exc
+    if not offset:  # which zone it means is for the user to say
+        raise UsageError(f"{ENV}={fixed!r} has no offset from UTC", hint=hint)
+    return moment

@@ -94,6 +94,21 @@ def console(stderr: bool = False) -> Any:
     return Console(highlight=False, stderr=stderr, width=None if stream.isatty() else 100_000)
 
 
+def input_file(path: str | Path, label: str, hint: str) -> Path:
+    """``path`` when it names a file to read (a named pipe too), else a :class:`UsageError`
+    that says which (``label``: ``--events x``, or the path) is missing or a folder."""
+    from pathlib import Path
+
+    from flowctl.errors import UsageError
+
+    file = Path(path)
+    if file.is_dir():
+        raise UsageError(f"{label} is a folder, not a file", hint=hint)
+    if not file.exists():
+        raise UsageError(f"{label}: no such file", hint=hint)
+    return file
+
+
 def write_file(path: Path, text: str, what: str) -> None:
     """Write ``what`` (a report, a JUnit file) to ``path``; a :class:`UsageError` that
     says why when it cannot be written (no such folder, a folder, no permission)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -22,6 +21,7 @@ from flowctl.cli.common import (
     OutputOpt,
     StoreOpt,
     TableFormat,
+    input_file,
     open_store,
     print_data,
     print_table,
@@ -211,8 +211,7 @@ def _source(file: str) -> tuple[str, Any]:
     """``read_records`` arguments: a path, or stdin for ``-`` (JSONL, or CSV with a header)."""
     if file == STDIN:
         return STDIN, sys.stdin
-    if not Path(file).exists() or Path(file).is_dir():  # a named pipe is fine
-        raise UsageError(f"{file}: no such file", hint="give a CSV or JSONL file, or - for stdin")
+    input_file(file, file, hint="give a CSV or JSONL file, or - for stdin")
     return file, None
 
 
@@ -235,18 +234,27 @@ def _report(file: str, verb: str, rejected: list[Rejection]) -> None:
 
 
 def _params(items: list[str]) -> dict[str, Any]:
-    """``--data`` pairs: values that read as JSON are taken as such, others as text."""
+    """``--data`` pairs: values that read as JSON are taken as such, others as text; a
+    dotted key nests (``set.category=prospect`` is ``{"set": {"category": "prospect"}}``)."""
     params: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
+        path = [part.strip() for part in key.split(".")]
+        if not sep or not all(path):
             raise UsageError(
                 f"--data {item!r} is not KEY=VALUE", hint="write it as --data url=https://…"
             )
         try:
-            params[key.strip()] = json.loads(raw)
+            value = json.loads(raw)
         except json.JSONDecodeError:
-            params[key.strip()] = raw
+            value = raw
+        into = params
+        for part in path[:-1]:
+            inner = into.setdefault(part, {})
+            if not isinstance(inner, dict):
+                raise UsageError(f"--data {item!r}: '{part}' is given a value already")
+            into = inner
+        into[path[-1]] = value
     return params
 
 

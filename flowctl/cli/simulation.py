@@ -12,7 +12,14 @@ import typer
 
 from flowctl import clock
 from flowctl.cli import app
-from flowctl.cli.common import DataFormat, console, print_data, progress, write_file
+from flowctl.cli.common import (
+    DataFormat,
+    console,
+    input_file,
+    print_data,
+    progress,
+    write_file,
+)
 from flowctl.errors import InputError, UsageError
 
 
@@ -85,13 +92,15 @@ def simulate(
 
 def _forecast(program: Any, path: Path, begin: Any, horizon: Any, output: DataFormat) -> int:
     from flowctl import simulate as sim
-    from flowctl.load.records import read_records
+    from flowctl.operate.intake import contact_records
 
+    input_file(path, f"--participants {path}", "give a CSV (with a header) or JSONL of contacts")
+    records = contact_records(path)  # a CSV with neither an id nor an email column stops here
     lines: list[int] = []
     unreadable: list[tuple[int, str]] = []
 
     def contacts() -> Any:
-        for record in read_records(path):
+        for record in records:
             if record.data is None:
                 unreadable.append((record.line, record.error or "unreadable"))
             else:
@@ -193,7 +202,7 @@ def _clock(start: str | None, horizon: str, zone: Any) -> tuple[Any, Any]:
 def _read_contact(value: str) -> Any:
     """A contact from inline JSON, or from a JSON/YAML file."""
     text = value.strip()
-    if text.startswith("{"):
+    if text.startswith(("{", "[")):
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
@@ -201,19 +210,13 @@ def _read_contact(value: str) -> Any:
                 f"--participant is not valid JSON: {exc.msg} at column {exc.colno}",
                 hint='quote it in the shell: --participant \'{"email": "ann@example.com"}\'',
             ) from exc
-    path = Path(value)
-    if not path.is_file():
-        raise UsageError(
-            f"--participant {value!r} is neither a file nor inline JSON",
-            hint='give a contact file or JSON such as {"email": "ann@example.com"}',
-        )
-    return _read_data(path)
+    hint = 'give a contact file, or inline JSON such as {"email": "ann@example.com"}'
+    return _read_data(input_file(value, f"--participant {value}", hint))
 
 
 def _read_events(path: Path) -> list[Any]:
     """Events from a YAML/JSON list, or JSONL (``.jsonl``/``.ndjson``)."""
-    if not path.is_file():
-        raise UsageError(f"--events {path}: no such file")
+    input_file(path, f"--events {path}", "give a YAML/JSON list of events, or JSONL")
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         from flowctl.load.records import read_records
 
@@ -240,6 +243,8 @@ def _read_data(path: Path) -> Any:
     source = read_source(path)
     if isinstance(source, LoadFailure):
         raise InputError(source.message, where=str(path))
+    if not source.text.strip():
+        raise InputError("the file is empty", where=str(path))
     docs, failures = load_source(source)
     if failures:
         first = failures[0]

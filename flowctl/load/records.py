@@ -57,14 +57,14 @@ def read_records(path: Path | str, stream: IO[str] | None = None) -> Iterator[Re
             if head.strip() and not head.lstrip().startswith("{"):
                 yield from _csv_records(io.StringIO(head + stream.read()), "standard input")
             else:
-                yield from _jsonl_records(itertools.chain([head], stream))
+                yield from _jsonl_records(itertools.chain([head], stream), "standard input")
         elif name.lower().endswith(".csv"):
             yield from _csv_records(stream, name)
         else:
-            yield from _jsonl_records(stream)
+            yield from _jsonl_records(stream, name)
 
 
-def _jsonl_records(stream: Iterable[str]) -> Iterator[Record]:
+def _jsonl_records(stream: Iterable[str], name: str) -> Iterator[Record]:
     try:
         for number, line in enumerate(stream, start=1):
             text = line.strip()
@@ -81,14 +81,18 @@ def _jsonl_records(stream: Iterable[str]) -> Iterator[Record]:
                 kind = type(value).__name__
                 yield Record(number, error=f"expected a JSON object, found {kind}")
     except UnicodeDecodeError as exc:
-        raise InputError(f"the file is not UTF-8 text ({exc.reason})") from exc
+        raise InputError(
+            f"{name} is not UTF-8 text ({exc.reason})", hint="save it as UTF-8"
+        ) from exc
 
 
 def _csv_records(stream: IO[str], name: str) -> Iterator[Record]:
     try:
         text = stream.read()
     except UnicodeDecodeError as exc:
-        raise InputError(f"{name} is not UTF-8 text ({exc.reason})") from exc
+        raise InputError(
+            f"{name} is not UTF-8 text ({exc.reason})", hint="save it as UTF-8"
+        ) from exc
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):

@@ -140,6 +140,8 @@ def message_list(
     (from the contact's events, so within the retention period)."""
     rights.authorize(store, rights.VIEW)
     messages = store.messages(flow=flow, status=status, limit=limit)
+    if flow and not messages:  # a deleted flow's messages are still listed
+        require_flow(store, flow)
     engaged = _engagement(store, {m.cid for m in messages if m.channel == "email"})
     contacts = store.contacts_by_cid({m.cid for m in messages})
     return [

@@ -12,18 +12,24 @@ from typing import Any
 
 from flowctl.engine.state import Event
 from flowctl.errors import InputError, InvalidValue
+from flowctl.operate.intake_checks import Rejected, check_fields
 from flowctl.timeutil import parse_duration, parse_instant
 
 
 def check_contact(contact: Any, where: str = "participant") -> Mapping[str, Any]:
-    """The contact itself when it is a mapping of fields, else :class:`InputError`."""
+    """The contact's fields checked and normalized as an import checks them
+    (``tags`` a list, ``unsubscribed`` true or false …), else :class:`InputError`."""
+    hint = 'write it as {"email": "ann@example.com", "tags": ["vip"]}'
     if not isinstance(contact, Mapping):
         raise InputError(
             f"a contact must be a mapping of fields, not {type(contact).__name__} {contact!r:.60}",
             where=where,
-            hint='write it as {"email": "ann@example.com", "tags": ["vip"]}',
+            hint=hint,
         )
-    return contact
+    try:
+        return check_fields(contact)
+    except Rejected as exc:
+        raise InputError(str(exc), where=where, hint=hint) from None
 
 
 def parse_when(value: Any, start: datetime, zone: tzinfo, where: str) -> datetime:

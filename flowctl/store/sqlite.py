@@ -498,6 +498,11 @@ def _connect(path: str) -> sqlite3.Connection:
 
 def _open_error(path: str, exc: sqlite3.DatabaseError) -> FlowctlError:
     text = str(exc)
+    if Path(path).is_dir():
+        return InputError(
+            f"the store {path} is a folder, not a file",
+            hint="point --store / FLOWCTL_STORE at a store file; a new one is made if missing",
+        )
     if "not a database" in text or "malformed" in text:
         return InputError(
             f"{path} is not a flowctl store (not an SQLite database)",

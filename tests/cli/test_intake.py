@@ -127,6 +127,21 @@ def test_missing_file_is_a_usage_error(
     assert not Path(db).exists()
 
 
+@pytest.mark.parametrize("command", [("contacts", "import"), ("event", "ingest")])
+def test_a_folder_or_a_file_that_is_not_utf8_is_named(
+    cli: Cli, db: str, tmp_path: Path, command: tuple[str, str]
+) -> None:
+    folder = cli(*command, str(tmp_path), "--store", db)
+    assert (folder.code, folder.err) == (
+        2,
+        f"error: {tmp_path} is a folder, not a file (give a CSV or JSONL file, or - for stdin)\n",
+    )
+    latin1 = tmp_path / "people.jsonl"
+    latin1.write_bytes('{"email": "bjørn@example.com"}\n'.encode("latin-1"))
+    run = cli(*command, str(latin1), "--store", db)
+    assert run.code == 1 and f"error: {latin1} is not UTF-8 text" in run.err
+
+
 def test_import_uses_flowctl_now(cli: Cli, write: Any, db: str) -> None:
     cli("contacts", "import", write("people.csv", PEOPLE), "--store", db)
     [created] = events(db, "id:1")
@@ -269,6 +284,17 @@ def test_send_usage_errors_exit_2(cli: Cli, db: str, extra: tuple[str, str]) -> 
 def test_send_tag_added_changes_the_contact(cli: Cli, db: str) -> None:
     cli("event", "send", "tag_added", "--contact", "a@x.com", "--data", "tag=vip", "--store", db)
     assert contact(db, "a@x.com")["tags"] == ["vip"]
+
+
+def test_send_dotted_data_keys_nest(cli: Cli, db: str) -> None:
+    run = cli(
+        "event", "send", "contact_updated", "--contact", "a@x.com",
+        "--data", "set.category=prospect", "--data", "set.score=5", "--store", db,
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    assert (contact(db, "a@x.com")["category"], contact(db, "a@x.com")["score"]) == ("prospect", 5)
+    clash = cli("event", "send", "x", "--contact", "a@x.com", "--data", "a=1", "--data", "a.b=2")
+    assert clash.code == 2 and "'a' is given a value already" in clash.err
 
 
 # -- event ingest -----------------------------------------------------------

@@ -142,6 +142,23 @@ def test_any_command_with_a_store_in_a_missing_folder_is_a_usage_error(
     assert "Traceback" not in run.err
 
 
+def test_a_folder_as_the_store_is_named_as_one(cli: Cli, tmp_path: Path) -> None:
+    run = cli("get", "flows", "--store", tmp_path)
+    assert run.code == 1 and f"the store {tmp_path} is a folder, not a file" in run.err
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("2026-03-02T08:00:00", "has no offset from UTC"), ("soon", "is not an instant")],
+)
+def test_flowctl_now_must_be_an_instant_with_an_offset(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    monkeypatch.setenv("FLOWCTL_NOW", value)
+    run = cli("get", "flows", "--store", tmp_path / "s.db")
+    assert run.code == 2 and message in run.err
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -236,7 +236,9 @@ def test_messages_json_and_filters(mailed: Flowctl) -> None:
     for row in rows:
         assert set(row) >= MESSAGE_KEYS
         assert (row["channel"], row["status"]) == ("email", "sent")
-    assert mailed.messages("--flow", "offer-upsell") == []
+    unknown = mailed("messages", "--flow", "mailr")
+    assert unknown.code == 1 and "there is no flow 'mailr'" in unknown.err
+    assert "did you mean 'mailer'?" in unknown.err
     assert mailed.messages("--status", "queued") == []
     assert len(mailed.messages("--status", "sent", "--flow", "mailer")) == 3
     assert len(mailed.messages("--limit", "2")) == 2

@@ -127,8 +127,12 @@ def test_simulate_text_shows_timeline_and_why(cli) -> None:  # type: ignore[no-u
     ("args", "code", "message"),
     [
         (["--participant", "{not json"], 2, "not valid JSON"),
-        (["--participant", "missing.json"], 2, "neither a file nor inline JSON"),
-        (["--participant", "[1, 2]"], 2, "neither a file nor inline JSON"),
+        (["--participant", "missing.json"], 2, "--participant missing.json: no such file"),
+        (["--participant", "."], 2, "--participant . is a folder, not a file"),
+        (["--participant", "[1, 2]"], 1, "a contact must be a mapping of fields, not list"),
+        (["--participant", '{"email": "a@x.io", "tags": "vip"}'], 1, "'tags' must be a list"),
+        (["--participants", "missing.csv"], 2, "--participants missing.csv: no such file"),
+        (["--participant", '{"id": "c1"}', "--events", "."], 2, "is a folder, not a file"),
         ([], 2, "exactly one of --participant"),
         (["--participant", '{"id": "c1"}', "--start", "yesterday"], 2, "not an instant"),
         (["--participant", '{"id": "c1"}', "--horizon", "3"], 2, "--horizon: '3' is not"),
@@ -139,6 +143,13 @@ def test_simulate_bad_input_one_clear_message(cli, args, code, message) -> None:
     assert run.code == code
     assert message in run.err
     assert "Traceback" not in run.err
+
+
+def test_simulate_population_without_a_key_column_is_one_error(cli, write) -> None:  # type: ignore[no-untyped-def]
+    people = write("people.csv", "first_name\nAnn\nBo\n")
+    run = cli("simulate", UPSELL, "--participants", people)
+    assert run.code == 1
+    assert run.err.count("\n") == 1 and "has neither an 'email' nor an 'id' column" in run.err
 
 
 def test_simulate_bad_event_line_reported_with_line_number(cli, write) -> None:  # type: ignore[no-untyped-def]

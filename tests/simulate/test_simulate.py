@@ -179,6 +179,10 @@ def test_simulate_fails_a_message_that_cannot_render_for_the_contact_as_the_daem
         ({"email": "a@x.io"}, [{"at": "+1d"}]),
         ({"email": "a@x.io"}, [{"type": "tag_added", "at": "tomorrow"}]),
         ({"email": "a@x.io"}, ["tag_added"]),
+        ({"email": "a@x.io", "tags": "customer-1"}, []),  # checked as an import checks it
+        ({"email": "a@x.io", "unsubscribed": "no"}, []),
+        ({"email": ["a@x.io"]}, []),
+        ({"id": [1]}, []),
     ],
 )
 def test_simulate_bad_input_raises_input_error(contact: Any, events: Any) -> None:
