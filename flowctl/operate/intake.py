@@ -211,7 +211,7 @@ def import_contacts(
         )
 
     importer = Importer(store, now, result)
-    with _audited(store, actor, "contacts import", "contacts", now, detail), paused_gc():
+    with _audited(store, actor, "contacts import", "contacts", now, detail), _bulk(store):
         done = 0
         for batch in batches(records, batch_size):
             importer.batch(batch)
@@ -246,7 +246,7 @@ def ingest_events(
             f"added {result.added}, duplicates {result.duplicates}, rejected {len(result.rejected)}"
         )
 
-    with _audited(store, actor, "event ingest", "events", now, detail), paused_gc():
+    with _audited(store, actor, "event ingest", "events", now, detail), _bulk(store):
         ingest(store, records, now, result, batch_size, on_progress)
     return result
 
@@ -281,6 +281,13 @@ def send_event(
     detail = f"{contact_ref}" + ("" if added else f", duplicate id {id}")
     audit(store, actor, "event send", f"event/{type}", now, detail)
     return SendResult(added, None if id is None else str(id), type, contact_ref)
+
+
+@contextmanager
+def _bulk(store: Store) -> Iterator[None]:
+    """A bulk job: the store in its bulk mode, the cyclic garbage collector paused."""
+    with store.bulk(), paused_gc():
+        yield
 
 
 @contextmanager

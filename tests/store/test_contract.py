@@ -638,3 +638,11 @@ def test_finish_messages_records_every_attempt(store: Store) -> None:
     assert (rows[failed.id].status, rows[failed.id].error) == ("failed", "550 no such user")
     assert store.claim_messages(retry_at - timedelta(seconds=1), 10, retry_at) == []
     assert [m.id for m in store.claim_messages(retry_at, 10, retry_at)] == [retried.id]
+
+
+def test_bulk_writes_as_usual_also_inside_a_transaction(store: Store) -> None:
+    with store.bulk():
+        store.insert_contacts([{"email": "a@example.com"}], T0)
+    with store.transaction(), store.bulk():  # as an HTTP request's ingest runs
+        store.insert_contacts([{"email": "b@example.com"}], T0)
+    assert store.count_contacts() == 2

@@ -212,3 +212,23 @@ def test_sqlite_read_only_folder_refused(tmp_path: Path) -> None:
     finally:
         folder.chmod(0o700)
     assert list(folder.iterdir()) == []
+
+
+def test_bulk_puts_off_checkpoints_and_copies_the_log_into_the_file_at_its_end(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.db"
+    with open_store(str(path)) as store:
+        conn = store._conn  # type: ignore[attr-defined]
+
+        def every() -> int:
+            return int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+        normal = every()
+        with store.bulk():
+            assert every() > normal
+            store.insert_contacts([{"email": f"p{i}@example.com"} for i in range(2000)], T0)
+            inside = path.stat().st_size  # the contacts are in the log only
+        assert every() == normal
+        assert path.stat().st_size > inside + 100_000  # copied into the file at the end
+        assert store.count_contacts() == 2000
