@@ -14,7 +14,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 from flowctl.channels import DeliveryError, Transport, backoff, transports_for
@@ -150,13 +150,24 @@ def serve(daemon: Daemon, tick: timedelta, clock: Callable[[], datetime]) -> Non
     seconds = max(tick.total_seconds(), 0.05)
     scheduler.add_job(job(daemon.worker.run_pass), "interval", seconds=seconds, id="tick")
     scheduler.add_job(job(daemon.deliver), "interval", seconds=seconds, id="deliver")
-    scheduler.add_job(job(daemon.purge), "interval", days=1, id="purge")
+    # At start as well: a daemon restarted more often than daily still purges.
+    first = datetime.now(UTC)
+    scheduler.add_job(job(daemon.purge), "interval", days=1, id="purge", next_run_time=first)
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    scheduler_log.addFilter(_busy)
     scheduler.start()
     log.info("daemon started tick=%.3fs", seconds)
     try:
         stopped.wait()
     finally:
         scheduler.shutdown(wait=True)
+        scheduler_log.removeFilter(_busy)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         log.info("daemon stopped")
+
+
+def _busy(record: logging.LogRecord) -> bool:
+    """Drops APScheduler's warning that a job was skipped because it still runs: a tick
+    that takes longer than the interval is the daemon catching up, not a fault."""
+    return "maximum number of running instances reached" not in record.getMessage()

@@ -32,6 +32,7 @@ from flowctl.http.context import context
 from flowctl.http.reading import (
     FORM,
     JSON,
+    MAX_FIELDS,
     Problem,
     check_bearer,
     json_response,
@@ -92,6 +93,8 @@ async def post_form(request: Request) -> Response:
     fields = parse_form(body) if kind == FORM else parse_json(body)
     if not isinstance(fields, dict):
         raise Problem(400, "a JSON form post must be an object of fields")
+    if len(fields) > MAX_FIELDS:  # as for an urlencoded form
+        raise Problem(413, f"a form may have at most {MAX_FIELDS} fields")
     redirect = fields.pop("_redirect", None) or request.query_params.get("redirect")
     if redirect is not None and not _allowed(redirect, ctx.settings.http.redirects):
         raise Problem(
@@ -100,8 +103,11 @@ async def post_form(request: Request) -> Response:
             hint="list the thank-you page in [http] redirects in flowctl.toml",
         )
     email = fields.get("email")
-    if not isinstance(email, str) or not email.strip():
+    if email is None or email == "":
         raise Problem(422, "the form has no 'email' field", hint="add an input named email")
+    if not isinstance(email, str) or not email.strip():
+        given = "a list of values" if isinstance(email, list) else f"{email!r:.40}"
+        raise Problem(422, f"the form's 'email' must be one e-mail address, not {given}")
     contact: dict[str, Any] = {"email": email}
     contact.update((k, fields[k]) for k in PROFILE if isinstance(fields.get(k), str))
     data = {k: v for k, v in fields.items() if not k.startswith("_")}

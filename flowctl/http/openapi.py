@@ -108,7 +108,7 @@ def _paths() -> dict[str, Any]:
                     "400": _error("Not a form, or a redirect that is not allowed."),
                     "403": _FORBIDDEN,
                     "404": _error("Not a form name."),
-                    "413": _error("The body is too large."),
+                    "413": _error("The body is over 1 MiB, or holds more than 200 fields."),
                     "415": _error("Neither urlencoded nor JSON."),
                     "422": _error("No usable e-mail address."),
                     "503": _BUSY,

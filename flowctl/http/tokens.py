@@ -138,12 +138,15 @@ def _encode(data: bytes) -> str:
 
 
 def _decode(text: str) -> bytes | None:
+    """The bytes of a token's text; None unless it is the one spelling ``_encode`` writes
+    (the last character's spare bits could spell the same bytes differently)."""
     if not _B64.fullmatch(text):
         return None
     try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+        data = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         return None
+    return data if _encode(data) == text else None
 
 
 def _tracked(payload: bytes, kind: Kind) -> Tracked | None:

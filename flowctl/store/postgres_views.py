@@ -169,8 +169,10 @@ class PostgresViews:
         rows = self._q(
             "SELECT content, status, count(*) AS n FROM outbox WHERE flow = %s"
             " AND content IS NOT NULL AND (%s::text IS NULL OR channel = %s)"
-            " AND queued_at >= %s AND queued_at < %s GROUP BY content, status",
-            (flow, channel, channel, start, end),
+            " AND queued_at >= %s AND queued_at < %s AND queued_at >= coalesce((SELECT"
+            " created_at FROM heads WHERE kind = 'Flow' AND name = %s), '-infinity')"
+            " GROUP BY content, status",
+            (flow, channel, channel, start, end, flow),
         )
         out: dict[str, dict[str, int]] = {}
         for r in rows:

@@ -170,4 +170,5 @@ class RuntimeStore(ABC):
         until: date | None = None,
     ) -> dict[str, dict[str, int]]:
         """Per content name, a flow's messages (of ``channel``) by status; with a
-        period, those queued from the start of (UTC) day ``since`` to the end of ``until``."""
+        period, those queued from the start of (UTC) day ``since`` to the end of ``until``.
+        Only those queued since the flow was created: not a deleted namesake's."""

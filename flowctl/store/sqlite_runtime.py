@@ -379,8 +379,8 @@ class SqliteRuntime:
         rows = self._q(
             "SELECT content, status, count(*) FROM outbox WHERE flow = ? AND content IS NOT NULL"
             " AND (? IS NULL OR channel = ?) AND queued_at >= ? AND queued_at < ?"
-            " GROUP BY content, status",
-            (flow, channel, channel, ts(start), ts(end)),
+            f" AND queued_at >= {_SINCE_CREATED} GROUP BY content, status",
+            (flow, channel, channel, ts(start), ts(end), flow),
         )
         out: dict[str, dict[str, int]] = {}
         for r in rows:
@@ -463,3 +463,8 @@ def _message(r: sqlite3.Row) -> OutMessage:
         sent_at=instant_or_none(r["sent_at"]),
         error=r["error"],
     )
+
+
+_SINCE_CREATED = "coalesce((SELECT created_at FROM heads WHERE kind = 'Flow' AND name = ?), '')"
+"""When the flow was created: a flow deleted and applied again has none of the
+earlier one's messages (they stay in the outbox, under the name)."""

@@ -15,7 +15,7 @@ import sys
 from tests.daemon.conftest import T0, Flowctl, days
 from tests.daemon.conftest import flowctl as flowctl
 from tests.daemon.conftest import webhooks as webhooks
-from tests.report.conftest import AB_FLOW, run_scenario
+from tests.report.conftest import AB_FLOW, MAILINGS, run_scenario
 
 
 def test_report_terminal_shows_figures_funnel_and_mailings(flowctl: Flowctl) -> None:
@@ -69,6 +69,20 @@ def test_report_of_a_flow_nobody_entered(flowctl: Flowctl) -> None:
     }
     assert "none yet" in flowctl.ok("report", "ab-report").out
     assert "No one has entered yet" in flowctl.ok("report", "ab-report", "--html", "-").out
+
+
+def test_a_flow_deleted_and_applied_again_starts_with_no_mailing_figures(
+    flowctl: Flowctl,
+) -> None:
+    run_scenario(flowctl)
+    assert flowctl.json("report", "ab-report")["mailings"]["welcome"]["sent"] > 0
+    flowctl.ok("deactivate", "ab-report", "--cancel-scheduled", "--yes")
+    flowctl.ok("delete", "ab-report")
+    flowctl.apply(flowctl.write("ab.yaml", AB_FLOW + MAILINGS))
+    again = flowctl.json("report", "ab-report")
+    assert again["participants"] == 0
+    assert {m["sent"] for m in again["mailings"].values()} == {0}
+    assert flowctl.json("messages", "--flow", "ab-report")  # still in the outbox
 
 
 def test_report_usage_errors(flowctl: Flowctl) -> None:

@@ -8,7 +8,12 @@ API and a real SMTP server on loopback say happened.
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import threading
 from collections import Counter
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -16,8 +21,8 @@ from email.message import EmailMessage
 from flowctl.channels import message_id
 from flowctl.timeutil import parse_instant
 from tests.channels.conftest import Mailbox, SmtpServer
-from tests.conftest import FLOWS
-from tests.daemon.conftest import T0, Flowctl, days, smtp_config
+from tests.conftest import FLOWS, REPO
+from tests.daemon.conftest import T0, Flowctl, days, iso, smtp_config
 
 PARTICIPANT_KEYS = {
     "contact",
@@ -886,6 +891,35 @@ spec:
       then: [{id: warm, type: add_tag, tag: warm}]
       else: [{id: cold, type: add_tag, tag: cold}]
 """
+
+
+def test_a_running_daemon_purges_as_it_starts_not_a_day_later(flowctl: Flowctl) -> None:
+    setup(flowctl, SHORT_MEMORY, "short-memory")
+    flowctl.send("form_submitted", "ann@example.com", form="short")
+    flowctl.once()
+    flowctl.once(T0 + days(1))
+    assert flowctl.history(flow="short-memory") != []
+    env = {**os.environ, "FLOWCTL_NOW": iso(T0 + days(5)), "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "flowctl", "--store", flowctl.db, "daemon", "--tick", "1s"]
+    proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    timer = threading.Timer(60, proc.kill)  # never hangs the suite
+    timer.start()
+    try:
+        assert proc.stderr is not None
+        lines = []
+        for line in proc.stderr:
+            lines.append(line)
+            if "purge deleted=" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+    assert any("purge deleted=" in line for line in lines), "".join(lines)
+    assert proc.returncode == 0
+    assert flowctl.history(flow="short-memory") == []
 
 
 def test_purge_keeps_the_events_a_waiting_participant_still_tests(flowctl: Flowctl) -> None:

@@ -94,9 +94,18 @@ def test_form_refusals_record_nothing(web: Web, flowctl: Flowctl) -> None:
         (web.form("news", "email=ann@example.com&" + "&".join(f"f{i}=x" for i in range(300))), 413),
         (web.form("news", "email=ann@example.com&pad=" + "x" * (1024 * 1024)), 413),
         (web.form("-bad-name", "email=ann@example.com"), 404),
+        (web.form("news", json.dumps({f"f{i}": "x" for i in range(300)}), "application/json"), 413),
     ]
     for reply, status in cases:
         assert reply.status == status, reply.body
         assert reply.json()["error"]
+    for body, kind in [
+        ("email=a@example.com&email=b@example.com", "application/x-www-form-urlencoded"),
+        ('{"email": 5}', "application/json"),
+        ('{"email": ["a@example.com"]}', "application/json"),
+    ]:
+        reply = web.form("news", body, kind)
+        assert reply.status == 422
+        assert "'email' must be one e-mail address" in reply.json()["error"]
     with flowctl.store() as store:
         assert store.count_contacts() == 0
