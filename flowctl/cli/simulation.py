@@ -16,6 +16,7 @@ from flowctl.cli.common import (
     DataFormat,
     console,
     input_file,
+    load_config,
     print_data,
     progress,
     write_file,
@@ -30,6 +31,7 @@ class GraphFormat(StrEnum):
 
 @app.command()
 def simulate(
+    ctx: typer.Context,
     flow_file: Annotated[Path, typer.Argument(help="The flow file.")],
     more_content: Annotated[
         Optional[list[Path]],  # noqa: UP045
@@ -71,8 +73,9 @@ def simulate(
     flow, docs = _load(flow_file, [*(content or []), *(more_content or [])])
     program = compile_flow(flow)
     begin, span = _clock(start, horizon, program.zone)
+    context = _context(ctx)
     if participants is not None:
-        return _forecast(program, participants, begin, span, output)
+        return _forecast(program, participants, begin, span, output, context)
     result = sim.simulate(
         program,
         _read_contact(participant or ""),
@@ -80,6 +83,7 @@ def simulate(
         begin,
         span,
         [d for d in docs if d.get("kind") in ("Mailing", "Sms")],
+        context=context,
     )
     if output != DataFormat.text:
         print_data(output, result.to_dict())
@@ -90,7 +94,17 @@ def simulate(
     return 0
 
 
-def _forecast(program: Any, path: Path, begin: Any, horizon: Any, output: DataFormat) -> int:
+def _context(ctx: typer.Context) -> Any:
+    """What the engine is given as the daemon gives it: the frequency cap (``[limits]``)."""
+    from flowctl.engine import Context
+    from flowctl.templating import render
+
+    return Context(limits=load_config(ctx).limits, render=render)
+
+
+def _forecast(
+    program: Any, path: Path, begin: Any, horizon: Any, output: DataFormat, context: Any
+) -> int:
     from flowctl import simulate as sim
     from flowctl.operate.intake import contact_records
 
@@ -108,7 +122,9 @@ def _forecast(program: Any, path: Path, begin: Any, horizon: Any, output: DataFo
                 yield record.data
 
     with progress("forecast") as advance:
-        result = sim.forecast(program, contacts(), begin, horizon, progress=advance)
+        result = sim.forecast(
+            program, contacts(), begin, horizon, context=context, progress=advance
+        )
     bad = sorted(unreadable + [(lines[row - 1], msg) for row, msg in result.rejected])
     data = result.to_dict()
     data["rejected"] = [{"line": line, "message": message} for line, message in bad]
@@ -125,6 +141,7 @@ def _forecast(program: Any, path: Path, begin: Any, horizon: Any, output: DataFo
 
 @app.command("test")
 def flow_test(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="FlowTest files or folders.")],
     junit: Annotated[
         Optional[Path],  # noqa: UP045
@@ -138,10 +155,11 @@ def flow_test(
     from flowctl.simulate import run_flow_test_file
 
     now = clock.fixed()  # a bad FLOWCTL_NOW stops here, once
+    context = _context(ctx)
     cases = [
         (str(file), case)
         for file in expand_paths(paths)
-        for case in run_flow_test_file(file, now=now)
+        for case in run_flow_test_file(file, now=now, context=context)
     ]
     if not cases:
         raise InputError("no FlowTest documents found in the paths given")

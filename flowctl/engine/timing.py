@@ -27,16 +27,20 @@ def add_span(moment: datetime, span: timedelta, zone: tzinfo) -> datetime:
     ``5d`` after 09:00 is 09:00 five days later on the wall clock, also across
     a DST change; the part of ``span`` under a day is elapsed time.
     """
-    if zone is UTC:
-        return moment + span
     sign = -1 if span < timedelta(0) else 1
     whole = abs(span).days
-    if whole == 0:
-        return moment + span
+    if zone is UTC or whole == 0:
+        return _elapsed(moment, span)
     rest = abs(span) - timedelta(days=whole)
     local = moment.astimezone(zone)
     shifted = local_moment(local.date() + timedelta(days=sign * whole), local.time(), zone)
-    return shifted + rest if sign > 0 else shifted - rest
+    return _elapsed(shifted, rest if sign > 0 else -rest)
+
+
+def _elapsed(moment: datetime, span: timedelta) -> datetime:
+    """``moment`` plus ``span`` of elapsed time, in ``moment``'s zone (Python adds to
+    a zone's wall clock: 00:00 + 3h on the night clocks go forward would be 2 h later)."""
+    return (moment.astimezone(UTC) + span).astimezone(moment.tzinfo)
 
 
 def next_time_of_day(

@@ -138,7 +138,9 @@ def run_flow_test(
     return TestCaseResult(name, not failures, tuple(failures), diff, sim)
 
 
-def run_flow_test_file(path: Path | str, *, now: datetime | None = None) -> list[TestCaseResult]:
+def run_flow_test_file(
+    path: Path | str, *, now: datetime | None = None, context: Context | None = None
+) -> list[TestCaseResult]:
     """Run every FlowTest document of a file (other valid documents are ignored).
 
     A case that cannot run (an invalid document, a missing flow file, a bad
@@ -159,7 +161,7 @@ def run_flow_test_file(path: Path | str, *, now: datetime | None = None) -> list
             if not result.valid:
                 raise InvalidDocuments(result)
             if doc.kind == "FlowTest":
-                cases.append(run_flow_test(doc.data, file.parent, now=now))
+                cases.append(run_flow_test(doc.data, file.parent, now=now, context=context))
         except FlowctlError as exc:
             cases.append(broken_case(name, exc))
     return cases

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from flowctl.engine.state import Event
+from flowctl.engine.timing import add_span
 from flowctl.errors import InputError, InvalidValue
 from flowctl.operate.intake_checks import Rejected, check_fields
 from flowctl.timeutil import parse_duration, parse_instant
@@ -33,10 +34,11 @@ def check_contact(contact: Any, where: str = "participant") -> Mapping[str, Any]
 
 
 def parse_when(value: Any, start: datetime, zone: tzinfo, where: str) -> datetime:
-    """An instant, or an offset from ``start`` such as ``+2d`` or ``-1h``."""
+    """An instant, or an offset from ``start`` such as ``+2d`` or ``-1h`` (whole days
+    counted as a delay counts them: calendar days in ``zone``)."""
     if isinstance(value, str) and value.strip()[:1] in "+-":
         try:
-            return start + parse_duration(value.strip())
+            return add_span(start, parse_duration(value.strip()), zone)
         except InvalidValue as exc:
             raise InputError(exc.message, where=where, hint="write an offset such as +2d") from exc
     try:

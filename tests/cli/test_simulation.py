@@ -145,6 +145,24 @@ def test_simulate_bad_input_one_clear_message(cli, args, code, message) -> None:
     assert "Traceback" not in run.err
 
 
+def test_simulate_and_test_keep_the_frequency_cap_of_the_config(cli, write) -> None:  # type: ignore[no-untyped-def]
+    steps = "\n".join(f"    - {{id: m{i}, type: send_email, mailing: hi}}" for i in (1, 2, 3))
+    flow = write(
+        "three.yaml",
+        "apiVersion: flowctl/v1\nkind: Flow\nmetadata: {name: three}\nspec:\n"
+        "  triggers: [{type: manual}]\n  steps:\n" + steps + "\n---\n"
+        "apiVersion: flowctl/v1\nkind: Mailing\nmetadata: {name: hi}\n"
+        "spec: {subject: Hi, text: Hi}\n",
+    )
+    config = write("flowctl.toml", '[limits]\nmessages_per_contact = 2\nper = "1d"\n')
+    args = ["simulate", flow, "--participant", '{"email": "a@example.com"}', "--start", START]
+    capped = cli("--config", config, *args, "-o", "json").json()
+    sent = [t["at"] for t in capped["timeline"] if t["step"] and t["outcome"] == "sent"]
+    assert len(sent) == 3 and sent[2] > sent[1]  # the third a day later
+    free = cli(*args, "-o", "json").json()
+    assert len({t["at"] for t in free["timeline"] if t["outcome"] == "sent"}) == 1
+
+
 def test_simulate_population_without_a_key_column_is_one_error(cli, write) -> None:  # type: ignore[no-untyped-def]
     people = write("people.csv", "first_name\nAnn\nBo\n")
     run = cli("simulate", UPSELL, "--participants", people)

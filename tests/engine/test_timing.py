@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from flowctl.engine.timing import SendWindow, add_span, next_time_of_day
 from tests.engine.helpers import contact, enter, flow, outcomes, resume
 
@@ -54,6 +56,19 @@ def test_add_span_days_keep_wall_clock_across_dst() -> None:
     after = add_span(before, timedelta(days=2), OSLO)
     assert after.astimezone(OSLO).hour == 9
     assert after - before == timedelta(days=2, hours=-1)
+
+
+@pytest.mark.parametrize("zone", [OSLO, UTC])
+def test_add_span_hours_are_elapsed_whatever_zone_the_moment_is_in(zone: ZoneInfo) -> None:
+    midnight = datetime(2026, 3, 29, 0, 0, tzinfo=OSLO)  # clocks go forward at 02:00
+    for moment in (midnight, midnight.astimezone(UTC)):
+        later = add_span(moment, timedelta(hours=3), zone)
+        assert later.astimezone(UTC) - midnight.astimezone(UTC) == timedelta(hours=3)
+        assert later.astimezone(OSLO).hour == 4
+    day_and_hours = add_span(
+        datetime(2026, 3, 28, 1, 30, tzinfo=OSLO), timedelta(days=1, hours=2), OSLO
+    )
+    assert day_and_hours.astimezone(OSLO).replace(tzinfo=None) == datetime(2026, 3, 29, 4, 30)
 
 
 def test_next_time_of_day_across_dst_and_equal_to_now() -> None:

@@ -188,3 +188,18 @@ def test_simulate_fails_a_message_that_cannot_render_for_the_contact_as_the_daem
 def test_simulate_bad_input_raises_input_error(contact: Any, events: Any) -> None:
     with pytest.raises(InputError):
         simulate(PROGRAM, contact, events, START)
+
+
+def test_offsets_count_whole_days_as_delays_do_and_hours_as_elapsed() -> None:
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from flowctl.simulate.inputs import parse_when
+
+    oslo = ZoneInfo("Europe/Oslo")
+    start = datetime(2026, 3, 28, 10, 0, tzinfo=timezone(timedelta(hours=1)))  # DST next night
+    assert parse_when("+2d", start, oslo, "at").astimezone(oslo).hour == 10  # as a 2d delay
+    assert parse_when("+20h", start, oslo, "at") - start == timedelta(hours=20)
+    naive_start = datetime(2026, 3, 29, 0, 0, tzinfo=oslo)  # a start written without offset
+    later = parse_when("+3h", naive_start, oslo, "at")
+    assert later.astimezone(oslo).hour == 4  # 3 hours: clocks go forward at 02:00
