@@ -21,6 +21,7 @@ from flowctl.channels import DeliveryError, Transport, backoff, transports_for
 from flowctl.config import Config
 from flowctl.daemon.worker import MAX_PASSES, Stats, Worker
 from flowctl.engine import compile_flow
+from flowctl.errors import FlowctlError
 from flowctl.store import FLOW, Store
 from flowctl.store.records import FAILED, NO_ADDRESS, QUEUED, SENT, Attempt, OutMessage
 
@@ -141,8 +142,12 @@ def serve(daemon: Daemon, tick: timedelta, clock: Callable[[], datetime]) -> Non
     def job(work: Callable[[datetime], object]) -> Callable[[], None]:
         def run() -> None:
             with lock:
-                if not daemon.worker.stop:
+                if daemon.worker.stop:
+                    return
+                try:
                     work(clock())
+                except FlowctlError as exc:  # the store out of reach, say: tried again next time
+                    log.error("%s failed: %s", work.__name__, exc)
 
         return run
 

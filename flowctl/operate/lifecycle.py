@@ -90,9 +90,11 @@ def activate(
             hint="apply the missing content or configure the channel, then activate again",
         )
     with store.transaction():
-        store.set_flow_state(name, ACTIVE, now)
-        rights.audit(store, who, "activate", f"flow/{name}", now, f"was {before}")
-    return Transition(name, before, ACTIVE, warnings=tuple(_target_warnings(store, name)))
+        was = store.set_flow_state(name, ACTIVE, now)
+        if was == ACTIVE:  # another command activated it meanwhile
+            return Transition(name, was, was)
+        rights.audit(store, who, "activate", f"flow/{name}", now, f"was {was}")
+    return Transition(name, was, ACTIVE, warnings=tuple(_target_warnings(store, name)))
 
 
 def pause(store: Store, name: str, *, now: datetime, user: str | None = None) -> Transition:
@@ -132,8 +134,7 @@ def deactivate(
         if live:
             store.commit_batch(_canceled(name, live, now), now)
         messages = store.cancel_messages(name, now) if cancel_scheduled else 0
-        if before != DEACTIVATED:
-            store.set_flow_state(name, DEACTIVATED, now)
+        before = store.set_flow_state(name, DEACTIVATED, now)  # as read under the lock
         if before != DEACTIVATED or live:
             detail = f"was {before}; {len(live)} participants, {messages} messages canceled"
             command = "deactivate --cancel-scheduled" if cancel_scheduled else "deactivate"
@@ -186,9 +187,13 @@ def _move(
             hint=f"only a flow that is {' or '.join(sorted(allowed))} can be {command}d",
         )
     with store.transaction():
-        store.set_flow_state(name, to, now)
-        rights.audit(store, who, command, f"flow/{name}", now, f"was {before}")
-    return Transition(name, before, to)
+        was = store.set_flow_state(name, to, now)
+        if was == to:  # another command moved it meanwhile
+            return Transition(name, was, to)
+        if was not in allowed:
+            raise Refused(f"cannot {command} flow/{name}: it is {was}")
+        rights.audit(store, who, command, f"flow/{name}", now, f"was {was}")
+    return Transition(name, was, to)
 
 
 def _canceled(flow: str, live: list[ParticipantState], now: datetime) -> Batch:

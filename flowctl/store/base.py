@@ -137,8 +137,10 @@ class Store(RuntimeStore):
         """One flow's head, or None."""
 
     @abstractmethod
-    def set_flow_state(self, name: str, state: str, at: datetime) -> None:
-        """Move a flow to ``state`` at ``at``, recording activation periods.
+    def set_flow_state(self, name: str, state: str, at: datetime) -> str:
+        """Move a flow to ``state`` at ``at``, recording activation periods, and return
+        the state it was in, read under the write lock (nothing changes when it is
+        ``state`` already: a concurrent command moved it first).
 
         Entering ``active`` from ``draft`` or ``deactivated`` opens a period
         starting ``at``; ``deactivated`` closes it. Pausing and resuming keep

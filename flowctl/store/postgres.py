@@ -186,14 +186,16 @@ class PostgresStore(PostgresRuntime, Store):
         rows = self._q(self._HEADS + self._COUNTS + self._FROM + " AND h.name = %s", (name,))
         return flow_row(rows[0]) if rows else None
 
-    def set_flow_state(self, name: str, state: str, at: datetime) -> None:
+    def set_flow_state(self, name: str, state: str, at: datetime) -> str:
         with self.transaction():
             rows = self._q(
                 "SELECT state FROM heads WHERE kind = 'Flow' AND name = %s FOR UPDATE", (name,)
             )
             if not rows:
                 raise Refused(f"flow/{name} does not exist")
-            before = rows[0]["state"]
+            before = str(rows[0]["state"])
+            if before == state:
+                return before
             self._x(
                 "UPDATE heads SET state = %s, updated_at = %s WHERE kind = 'Flow' AND name = %s",
                 (state, at, name),
@@ -212,6 +214,7 @@ class PostgresStore(PostgresRuntime, Store):
                     "UPDATE pauses SET ended_at = %s WHERE flow = %s AND ended_at IS NULL",
                     (at, name),
                 )
+            return before
 
     def activations(self, name: str) -> list[Activation]:
         rows = self._q("SELECT * FROM activations WHERE flow = %s ORDER BY started_at, id", (name,))

@@ -234,11 +234,14 @@ def connect_error(where: str, exc: psycopg.Error) -> FlowctlError:
         r"(?:failed to resolve host|could not translate host name) '?\"?([^'\" ]+)", text
     )
     if host:  # a name no resolver knows: the URL is wrong, not the server down
+        hint = "check the host name in the URL"
+        if where.count("@") > 1:
+            hint = "percent-encode @, : and / in the password (%40, %3A, %2F)"
         return UsageError(
             f"the host {host.group(1)} of the PostgreSQL URL {where} is not known: {text}",
-            hint="check the host name in the URL",
+            hint=hint,
         )
-    if re.search(r"invalid|missing|unknown|syntax", text, re.IGNORECASE):
+    if re.search(_BAD_URL, text, re.IGNORECASE):
         return UsageError(
             f"'{where}' is not a PostgreSQL URL: {text}",
             hint="write postgresql://user:password@host:5432/database",
@@ -249,9 +252,17 @@ def connect_error(where: str, exc: psycopg.Error) -> FlowctlError:
     )
 
 
+_BAD_URL = (
+    r"invalid (uri|connection option|integer value|\w+ value|percent-encoded|port)"
+    r'|missing "="|connection info string|unknown'
+)
+"""What the driver says of a URL it cannot read (not of a server that answers oddly)."""
+
+
 def redact(url: str) -> str:
-    """``url`` with its password hidden, for messages."""
-    return re.sub(r"^(\w+://[^:/@]*):[^@]*@", r"\1:***@", url)
+    """``url`` with its password hidden, for messages: all up to the last ``@`` (one
+    in the password may not be percent-encoded)."""
+    return re.sub(r"^(\w+://[^:/@]*):.*@", r"\1:***@", url)
 
 
 def why(exc: BaseException) -> str:

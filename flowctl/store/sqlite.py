@@ -248,12 +248,14 @@ class SqliteStore(SqliteRuntime, Store):
         rows = self._q(self._FLOWS + " AND h.name = ?", (name,))
         return _flow(rows[0]) if rows else None
 
-    def set_flow_state(self, name: str, state: str, at: datetime) -> None:
+    def set_flow_state(self, name: str, state: str, at: datetime) -> str:
         with self.transaction():
             rows = self._q("SELECT state FROM heads WHERE kind = 'Flow' AND name = ?", (name,))
             if not rows:
                 raise Refused(f"flow/{name} does not exist")
-            before = rows[0]["state"]
+            before = str(rows[0]["state"])
+            if before == state:
+                return before
             self._conn.execute(
                 "UPDATE heads SET state = ?, updated_at = ? WHERE kind = 'Flow' AND name = ?",
                 (state, ts(at), name),
@@ -276,6 +278,7 @@ class SqliteStore(SqliteRuntime, Store):
                     "UPDATE pauses SET ended_at = ? WHERE flow = ? AND ended_at IS NULL",
                     (ts(at), name),
                 )
+            return before
 
     def activations(self, name: str) -> list[Activation]:
         rows = self._q(

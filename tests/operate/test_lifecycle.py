@@ -141,6 +141,29 @@ def test_activate_a_draft(cli: Cli, demo: str) -> None:
         assert row is not None and row.activated_at == at(NOW)
 
 
+@pytest.mark.parametrize("command", ["activate", "pause"])
+def test_a_command_that_read_the_state_before_another_committed_changes_nothing(
+    demo: str, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    from flowctl.operate import lifecycle
+    from flowctl.store import open_store
+
+    with open_store(demo) as st:
+        if command == "pause":
+            st.set_flow_state("demo", "active", at(NOW))
+        stale = st.flow("demo")  # what a second process read before the first committed
+        st.set_flow_state("demo", "active" if command == "activate" else "paused", at(NOW))
+    monkeypatch.setattr(lifecycle, "require_flow", lambda store, name: stale)
+    with open_store(demo) as st:
+        if command == "activate":
+            moved = lifecycle.activate(st, "demo", sms_configured=False, now=at(T1))
+        else:
+            moved = lifecycle.pause(st, "demo", now=at(T1))
+        assert moved.before == moved.after  # "nothing changed", not a second transition
+        assert [e for e in st.audit_log() if e.command == command] == []
+        assert len(st.activations("demo")) == 1
+
+
 def test_pause_and_resume_keep_the_activation_period(
     cli: Cli, active_demo: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

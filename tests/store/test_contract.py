@@ -277,6 +277,17 @@ def test_flows_give_heads_by_name(store: Store) -> None:
     assert store.flow("missing") is None
 
 
+def test_set_flow_state_returns_the_state_before_and_changes_nothing_when_equal(
+    store: Store,
+) -> None:
+    store.add_version(doc("a"))
+    assert store.set_flow_state("a", "active", T0) == "draft"
+    assert store.set_flow_state("a", "active", T0 + timedelta(days=1)) == "active"
+    assert len(store.activations("a")) == 1
+    row = store.flow("a")
+    assert row is not None and row.updated_at == T0
+
+
 def test_set_flow_state_records_activation_periods(store: Store) -> None:
     store.add_version(doc("a"))
     times = [T0 + timedelta(days=d) for d in range(6)]

@@ -209,12 +209,33 @@ def test_postgres_missing_database_one_clear_error(postgres: PgServer) -> None:
         "postgresql://u:secret@127.0.0.1:notaport/db",
         "postgresql://h/db?nonsense=1",
         "postgresql://u:secret@no-such-host.invalid/db",
+        "postgresql://u:se@cr:et@no-such-host.invalid/db",  # an @ not percent-encoded
     ],
 )
 def test_postgres_bad_url_usage_error(url: str) -> None:
     with pytest.raises(UsageError) as caught:
         open_store(url)
-    assert "secret" not in str(caught.value)
+    assert "secret" not in str(caught.value) and "cr:et" not in str(caught.value)
+
+
+def test_postgres_server_that_is_not_postgresql_is_unreachable_not_a_bad_url() -> None:
+    import socket
+    import threading
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+
+        def answer() -> None:  # an HTTP server on the port, say
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(1024)
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+
+        threading.Thread(target=answer, daemon=True).start()
+        with pytest.raises(InputError, match="cannot reach the PostgreSQL server"):
+            open_store(f"postgresql://u:secret@127.0.0.1:{port}/db?connect_timeout=5")
 
 
 def test_postgres_cli_error_is_one_line(cli: Callable[..., Run], postgres: PgServer) -> None:
