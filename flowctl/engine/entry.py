@@ -29,6 +29,7 @@ from typing import Any
 
 from flowctl.engine.conditions import Facts, event_matches
 from flowctl.engine.program import Program, Trigger
+from flowctl.engine.run import contact_zone
 from flowctl.engine.state import ACTIVE, LIVE_STATUSES, Context, Event, ParticipantState
 from flowctl.errors import InputError
 
@@ -98,7 +99,7 @@ def consider_entry(
     facts = Facts(
         contact=contact,
         now=now,
-        zone=program.zone,
+        zone=contact_zone(program, contact),  # as the steps read it (contact_timezone)
         events=[event],
         trigger=event,
         company=company,

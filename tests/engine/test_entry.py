@@ -51,6 +51,20 @@ def test_trigger_filter_and_flow_filter_see_trigger_data() -> None:
     assert consider_entry(program, gold, contact(), T0).entered
 
 
+def test_filter_reads_dates_in_the_contacts_zone_as_the_steps_do() -> None:
+    signup = {"field": "contact.signup", "before": "2026-03-10"}  # midnight in which zone?
+    program = flow(
+        [{"id": "d", "type": "decision", "if": signup, "then": [{"id": "t", "type": "end"}]}],
+        filter=signup,
+        contact_timezone=True,
+    )
+    auckland = contact(timezone="Pacific/Auckland", signup="2026-03-09T20:00:00Z")  # 10 March
+    assert consider_entry(program, Event("manual", T0, {}), auckland, T0).reason == "filter"
+    oslo = contact(timezone="Europe/Oslo", signup="2026-03-09T20:00:00Z")  # 9 March there
+    result, _ = enter(program, oslo)
+    assert [(h.step, h.outcome) for h in result.history][:1] == [("d", "then")]
+
+
 def test_active_participant_is_not_entered_again() -> None:
     program = flow(STEPS, reentry="after_exit")
     first, _ = enter(program)
