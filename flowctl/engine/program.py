@@ -320,9 +320,10 @@ class _Linker:
         out: list[Variant] = []
         upto = 0
         for item in src:
-            weight = item.get("weight") if isinstance(item, Mapping) else None
-            if not isinstance(weight, int) or isinstance(weight, bool) or weight < 0:
-                raise InvalidValue(f"variant weights are whole numbers, got {item!r}", where=where)
+            weight = whole_number(item.get("weight") if isinstance(item, Mapping) else None)
+            if weight is None or weight < 0:
+                shown = item.get("weight") if isinstance(item, Mapping) else item
+                raise InvalidValue(f"variant weights are whole numbers, not {shown!r}", where=where)
             upto += weight
             first = self._first(item.get("steps"), nxt, sid)
             out.append(Variant(str(item.get("name")), weight, first, upto))
@@ -405,3 +406,14 @@ def _window(src: Any, where: str) -> SendWindow | None:
 def step_ids(program: Program) -> Sequence[str]:
     """Every step id in document order (branches after their parent)."""
     return list(program.steps)
+
+
+def whole_number(value: Any) -> int | None:
+    """``value`` as an int when it is a whole number (YAML's ``50.0`` too), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None

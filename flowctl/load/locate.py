@@ -10,6 +10,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
 
@@ -43,6 +44,7 @@ class Locator:
     def _documents(self) -> list[Any]:
         if self._docs is None:
             yaml = YAML(typ="rt")
+            yaml.Constructor = _Constructor
             yaml.allow_duplicate_keys = True
             try:
                 self._docs = list(yaml.load_all(self._text))
@@ -75,7 +77,12 @@ class Locator:
                 # An empty value (null) has no token of its own: its mark is
                 # wherever the next token is, maybe lines below; use the key.
                 scalar = child is not None and not isinstance(child, CommentedMap | CommentedSeq)
-                found = node.lc.value(name) if last and scalar and not key else node.lc.key(name)
+                try:
+                    found = (
+                        node.lc.value(name) if last and scalar and not key else node.lc.key(name)
+                    )
+                except KeyError:  # a key merged in (<<: *anchor) has no position of its own
+                    found = None
             elif isinstance(node, CommentedSeq) and part.isdigit() and int(part) < len(node):
                 name = int(part)
                 child = node[name]
@@ -111,6 +118,17 @@ class Locator:
 
 
 _MISSING = object()
+
+
+class _Constructor(RoundTripConstructor):
+    """Round-trip construction that keeps timestamps as the strings written (as the
+    loader does): a date that does not exist, 2026-13-45, must not stop locating."""
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        return self.construct_scalar(node)
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
 
 
 def _map_key(node: CommentedMap, part: str) -> Any:

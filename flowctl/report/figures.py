@@ -41,7 +41,7 @@ from flowctl.engine import STATUSES, compile_flow
 from flowctl.engine.program import ActionStep, Program, Step
 from flowctl.errors import InvalidValue, UsageError
 from flowctl.operate.lookup import unknown_flow
-from flowctl.store import FLOW, Store
+from flowctl.store import FLOW, PAUSED, Store
 
 NO_STEP: Final = "-"
 """The counters' step for entries that belong to no step (success, exit_when)."""
@@ -134,7 +134,10 @@ def build_report(
     row = store.flow(flow)
     if row is None:
         raise unknown_flow(store, flow)
-    statuses = store.participant_counts(flow, since=since, until=until)
+    # Waiting but due counts as active (spec §8), as `flowctl participants` shows it;
+    # a pause holds everything, so in a paused flow they still wait.
+    due_by = None if row.state == PAUSED else now
+    statuses = store.participant_counts(flow, since=since, until=until, due_by=due_by)
     daily = store.daily_counts(flow)
     doc = store.document(FLOW, flow)
     programs = _programs(store, flow)
@@ -155,7 +158,12 @@ def build_report(
         until=until,
         generated_at=now,
         participants=participants,
-        succeeded=counts.get((NO_STEP, "succeeded"), 0),
+        # With a period: of the participations entered in it, as `participants` counts.
+        succeeded=(
+            counts.get((NO_STEP, "succeeded"), 0)
+            if since is None and until is None
+            else store.succeeded_count(flow, since=since, until=until)
+        ),
         statuses={s: statuses.get(s, 0) for s in STATUSES},
         entries=entries,
         steps=_steps(programs, counts, pending if open_ended else {}, pending),

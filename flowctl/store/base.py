@@ -253,10 +253,24 @@ class Store(RuntimeStore):
 
     @abstractmethod
     def participant_counts(
-        self, flow: str, *, since: date | None = None, until: date | None = None
+        self,
+        flow: str,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        due_by: datetime | None = None,
     ) -> dict[str, int]:
         """Participations of a flow by status (statuses with none are left out); with
-        ``since``/``until``, those entered on those (UTC) days, both included."""
+        ``since``/``until``, those entered on those (UTC) days, both included. With
+        ``due_by``, one waiting whose wait ends by then counts as ``active`` (spec §8:
+        running or due), as ``flowctl participants`` shows it."""
+
+    @abstractmethod
+    def succeeded_count(
+        self, flow: str, *, since: date | None = None, until: date | None = None
+    ) -> int:
+        """Participations of a flow that have succeeded; with ``since``/``until``, of
+        those entered on those (UTC) days (so never more than entered)."""
 
     @abstractmethod
     def live_participants(self, flow: str) -> list[ParticipantState]:

@@ -333,15 +333,35 @@ class PostgresStore(PostgresRuntime, Store):
     # -- participants ---------------------------------------------------
 
     def participant_counts(
-        self, flow: str, *, since: date | None = None, until: date | None = None
+        self,
+        flow: str,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        due_by: datetime | None = None,
     ) -> dict[str, int]:
-        sql = "SELECT status, count(*) AS n FROM participants WHERE flow = %s"
-        params: list[Any] = [flow]
+        status = "status"
+        params: list[Any] = []
+        if due_by is not None:
+            status = "CASE WHEN status = 'waiting' AND due <= %s THEN 'active' ELSE status END"
+            params.append(due_by)
+        sql = f"SELECT {status} AS s, count(*) AS n FROM participants WHERE flow = %s"
+        params.append(flow)
         if since or until:
             sql += " AND entered_at >= %s AND entered_at < %s"
             params += list(day_bounds(since, until))
-        rows = self._q(sql + " GROUP BY status", params)
-        return {r["status"]: int(r["n"]) for r in rows}
+        rows = self._q(sql + " GROUP BY 1", params)
+        return {r["s"]: int(r["n"]) for r in rows}
+
+    def succeeded_count(
+        self, flow: str, *, since: date | None = None, until: date | None = None
+    ) -> int:
+        rows = self._q(
+            "SELECT count(*) AS n FROM participants WHERE flow = %s"
+            " AND succeeded_at IS NOT NULL AND entered_at >= %s AND entered_at < %s",
+            (flow, *day_bounds(since, until)),
+        )
+        return int(rows[0]["n"])
 
     def live_participants(self, flow: str) -> list[ParticipantState]:
         live = "p.flow = %s AND p.status IN ('active', 'waiting') ORDER BY p.entered_at, p.id"

@@ -425,15 +425,37 @@ class SqliteStore(SqliteRuntime, Store):
     # -- participants ---------------------------------------------------
 
     def participant_counts(
-        self, flow: str, *, since: date | None = None, until: date | None = None
+        self,
+        flow: str,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        due_by: datetime | None = None,
     ) -> dict[str, int]:
-        sql, params = "SELECT status, count(*) FROM participants WHERE flow = ?", [flow]
+        status = "status"
+        params: list[Any] = []
+        if due_by is not None:
+            status = "CASE WHEN status = 'waiting' AND due <= ? THEN 'active' ELSE status END"
+            params.append(ts(due_by))
+        sql = f"SELECT {status} AS s, count(*) FROM participants WHERE flow = ?"
+        params.append(flow)
         if since or until:  # else the (flow, status) index alone answers
             start, end = day_bounds(since, until)
             sql += " AND entered_at >= ? AND entered_at < ?"
             params += [ts(start), ts(end)]
-        rows = self._q(sql + " GROUP BY status", params)
+        rows = self._q(sql + " GROUP BY s", params)
         return {r[0]: int(r[1]) for r in rows}
+
+    def succeeded_count(
+        self, flow: str, *, since: date | None = None, until: date | None = None
+    ) -> int:
+        start, end = day_bounds(since, until)
+        rows = self._q(
+            "SELECT count(*) FROM participants WHERE flow = ? AND succeeded_at IS NOT NULL"
+            " AND entered_at >= ? AND entered_at < ?",
+            (flow, ts(start), ts(end)),
+        )
+        return int(rows[0][0])
 
     def live_participants(self, flow: str) -> list[ParticipantState]:
         rows = self._q(

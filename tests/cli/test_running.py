@@ -320,5 +320,7 @@ def test_a_participant_whose_wait_ended_shows_active_until_the_daemon_runs(
         "ann@example.com"
     ]
     assert flowctl.participants("mailer", "--status", "waiting") == []
+    statuses = flowctl.json("describe", "mailer")["statuses"]  # the same count everywhere
+    assert (statuses["active"], statuses["waiting"]) == (1, 0)
     flowctl.once()
     assert flowctl.participant("mailer", "ann@example.com")["status"] == "completed"

@@ -74,3 +74,26 @@ def test_invalid_value_reentry_after_without_after_exit_fails(lint: Lint, reentr
     (problem,) = lint(text)
     assert (problem.rule, problem.pointer) == ("invalid-value", "/spec/reentry_after")
     assert "reentry: after_exit" in problem.message
+
+
+@pytest.mark.parametrize("value", ["2026-13-45", "2026-02-30T10:00:00+01:00"])
+def test_invalid_value_date_that_does_not_exist_fails_where_it_is(lint: Lint, value: str) -> None:
+    text = flow(
+        "  steps:\n"
+        "    - id: old\n"
+        "      type: decision\n"
+        "      if:\n"
+        "        field: contact.signup\n"
+        f"        after: {value}\n"  # unquoted: YAML would read it as a date
+        "      then: [{id: t, type: add_tag, tag: old}]\n"
+        "    - id: bad\n"
+        "      type: decision\n"
+        "      if: {field: contact.x, in: 5}\n"
+        "      then: [{id: u, type: end}]\n"
+    )
+    problems = {p.rule: p for p in lint(text)}
+    assert problems["invalid-value"].message == (
+        f"'{value}' in 'after' is not a date and time that exists"
+    )
+    assert problems["invalid-value"].line == 13
+    assert problems["schema"].line == 17  # the other problems keep their places

@@ -154,3 +154,15 @@ spec:
     assert problem.message == (
         "'+2x' is not a valid 'at': an instant, or an offset from the test's start such as +2d."
     )
+
+
+def test_schema_problem_in_a_mapping_merged_with_an_anchor_is_located(lint: Lint) -> None:
+    steps = (
+        "  steps:\n"
+        "    - &base {id: a, type: delay, duration: 1d, tilte: x}\n"
+        "    - <<: *base\n"
+        "      id: b\n"
+    )
+    problems = lint(flow(steps))
+    assert [(p.rule, p.line) for p in problems] == [("schema", 9), ("schema", 10)]
+    assert all("unknown key 'tilte'" in p.message for p in problems)

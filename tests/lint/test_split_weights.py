@@ -37,3 +37,9 @@ def test_split_weights_duplicate_variant_name_fails(lint: Lint) -> None:
 
 def test_split_weights_sum_100_passes(lint: Lint) -> None:
     assert lint(flow(SPLIT.replace("weight: 40", "weight: 50"))) == []
+
+
+def test_split_weights_written_with_a_decimal_point_are_whole_numbers(lint: Lint) -> None:
+    (problem,) = lint(flow(SPLIT.replace("weight: 50", "weight: 50.0")))
+    assert problem.message == "split weights sum to 90 (50 + 40); they must sum to 100"
+    assert lint(flow(SPLIT.replace("weight: 50", "weight: 60.0"))) == []

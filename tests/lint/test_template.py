@@ -74,3 +74,20 @@ def test_template_in_flow_step_fails(lint: Lint) -> None:
 )
 def test_template_valid_template_passes(lint: Lint, subject: str) -> None:
     assert lint(mailing(subject)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "{% if contact.vip %}{{ contact.first_name | uper }}{% endif %}",
+            "no filter named 'uper'",
+        ),
+        ("{% if contact.x is nosuchtest %}x{% endif %}", "no test named 'nosuchtest'"),
+    ],
+)
+def test_template_unknown_filter_or_test_in_a_branch_fails(
+    lint: Lint, text: str, message: str
+) -> None:
+    (problem,) = lint(mailing("Hi", f'"{text}"'))
+    assert problem.rule == "template" and message in problem.message

@@ -1,7 +1,8 @@
 """invalid-value: a value of the right shape that the engine still cannot use.
 
 A ``matches`` pattern that is not a regular expression, a duration too
-long for any calendar (a flow that waits longer than 100 years), or a
+long for any calendar (a flow that waits longer than 100 years), a date
+that does not exist (``2026-02-30``, in a condition or a FlowTest), or a
 ``reentry_after`` that cannot apply because ``reentry`` is ``never`` (the
 default): contacts would never enter again, whatever the time.
 
@@ -28,11 +29,11 @@ from flowctl.errors import InvalidValue
 from flowctl.lint.context import Context
 from flowctl.lint.problem import Finding
 from flowctl.load import Document
-from flowctl.timeutil import DURATION_PATTERN, parse_duration
+from flowctl.timeutil import DURATION_PATTERN, parse_duration, parse_instant
 
 ID = "invalid-value"
 LEVEL = "error"
-KINDS = ("Flow",)
+KINDS = ("Flow", "FlowTest")
 
 DURATION_KEYS = frozenset(
     {"duration", "timeout", "reentry_after", "offset", "due", "history_retention"}
@@ -40,7 +41,10 @@ DURATION_KEYS = frozenset(
 )
 """Keys whose string values are durations (the schema checks their shape)."""
 _DURATION = re.compile(DURATION_PATTERN)
-USER_DATA = frozenset({"set", "unset", "data", "body", "headers", "params"})
+INSTANT_KEYS = frozenset({"before", "after", "start", "at"})
+"""Keys whose values may be instants (the schema checks their shape, not the calendar)."""
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}([T ].*)?")
+USER_DATA = frozenset({"set", "unset", "data", "body", "headers", "params", "contact"})
 """Keys holding the user's own data (contact fields, payloads), which are not read here."""
 
 
@@ -81,6 +85,11 @@ def _problem(key: str, value: str, node: dict[str, Any]) -> str | None:
             re.compile(value)
         except re.error as exc:
             return f"'matches' {value!r} is not a regular expression: {exc}"
+    elif key in INSTANT_KEYS and _INSTANT.fullmatch(value.strip()):
+        try:
+            parse_instant(value)
+        except InvalidValue:
+            return f"{value!r} in '{key}' is not a date and time that exists"
     elif key in DURATION_KEYS and _DURATION.fullmatch(value.strip().lstrip("+-")):
         try:  # the shape is right (else the schema says so): too long?
             parse_duration(value)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from flowctl.engine.program import whole_number
 from flowctl.lint.context import Context
 from flowctl.lint.problem import Finding
 from flowctl.lint.walk import flow_steps
@@ -36,9 +37,9 @@ def check(doc: Document, ctx: Context) -> Iterator[Finding]:
         variants = step.get("variants")
         if step.get("type") != "split" or not isinstance(variants, list):
             continue
-        weights = [v.get("weight") for v in variants if isinstance(v, dict)]
-        numbers = [w for w in weights if isinstance(w, int)]
-        if len(numbers) == len(weights) and sum(numbers) != 100:
+        weights = [whole_number(v.get("weight")) for v in variants if isinstance(v, dict)]
+        numbers = [w for w in weights if w is not None]
+        if weights and len(numbers) == len(weights) and sum(numbers) != 100:
             shown = " + ".join(str(w) for w in numbers)
             yield Finding(
                 f"{pointer}/variants",

@@ -62,6 +62,17 @@ def problem_in(text: str) -> str | None:
                 f"template names '{name}', which is not available{hint}; templates can use "
                 + ", ".join(templating.ROOTS)
             )
+    # Jinja checks a filter or test only where it is sure to run: one inside
+    # {% if %} would fail only for the contacts that reach it.
+    for kind, known, found in (
+        ("filter", env.filters, tree.find_all(nodes.Filter)),
+        ("test", env.tests, tree.find_all(nodes.Test)),
+    ):
+        for node in found:
+            if node.name not in known:
+                close = difflib.get_close_matches(node.name, known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                return f"template does not parse: there is no {kind} named '{node.name}'{hint}"
     for node in tree.find_all(nodes.Getattr):
         target = node.node
         if (
