@@ -6,7 +6,8 @@ import re
 
 from flowctl.lint.problem import Problem
 
-_DIRECTIVE = re.compile(r"#\s*flowctl:\s*disable=([A-Za-z0-9_,\s-]+)")
+_DIRECTIVE = re.compile(r"#\s*flowctl:\s*disable=([\w-]+(?:\s*,\s*[\w-]+)*)")
+"""The rule ids, separated by commas; anything after them (a reason) is not read."""
 
 
 def suppressions(text: str) -> dict[int, set[str]]:

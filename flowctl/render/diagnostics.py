@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from flowctl import __version__
 from flowctl.lint.problem import Problem, Result
@@ -108,7 +109,7 @@ def _sarif_result(p: Problem, rule_index: int) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": p.file.replace("\\", "/")},
+                    "artifactLocation": {"uri": quote(p.file.replace("\\", "/"))},
                     "region": {"startLine": p.line, "startColumn": p.column},
                 },
                 **({"logicalLocations": [{"fullyQualifiedName": p.pointer}]} if p.pointer else {}),

@@ -305,6 +305,18 @@ def test_validate_suppression_on_same_line(cli: Cli, write: Write) -> None:
     assert run.json()["diagnostics"] == []
 
 
+def test_validate_suppression_with_a_reason_after_the_rule(cli: Cli, write: Write) -> None:
+    text = FLOW.replace("duraton: 2d", "duraton: 2d  # flowctl: disable=schema -- renamed later")
+    assert cli("validate", write("s.yaml", text)).code == 0
+
+
+def test_validate_sarif_uri_is_a_uri_reference(cli: Cli, write: Write) -> None:
+    run = cli("validate", "-o", "sarif", write("my flow#1.yaml", FLOW))
+    (result, *_) = json.loads(run.out)["runs"][0]["results"]
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri.endswith("/my%20flow%231.yaml")
+
+
 def test_validate_suppression_on_line_above(cli: Cli, write: Write) -> None:
     text = FLOW.replace("      duraton", "      # flowctl: disable=template,schema\n      duraton")
     run = cli("validate", "-o", "json", write("s.yaml", text))
