@@ -35,6 +35,7 @@ from flowctl.engine import consider_entry as decide
 from flowctl.engine.conditions import MEMBERSHIPS, resolve_path
 from flowctl.engine.entry import matching_triggers
 from flowctl.engine.program import Program, compile_flow
+from flowctl.engine.run import contact_zone
 from flowctl.graph.model import summarize
 from flowctl.operate import rights
 from flowctl.operate.intake import find_contact
@@ -236,9 +237,8 @@ def _as_at(part: ParticipantState, at: datetime) -> ParticipantState:
 
 
 def _facts(program: Program, contact: Mapping[str, Any], event: Event, at: datetime) -> Facts:
-    return Facts(
-        contact=contact, now=at, zone=program.zone, events=[event], trigger=event, entered_at=at
-    )
+    zone = contact_zone(program, contact)  # as entry reads it (contact_timezone)
+    return Facts(contact=contact, now=at, zone=zone, events=[event], trigger=event, entered_at=at)
 
 
 def _failing(source: Any, facts: Facts) -> str | None:

@@ -10,11 +10,13 @@ What each figure means:
 
 - ``participants``: participations entered in the period (the ``entered``
   counters); with no period, every participation the store holds.
-- ``succeeded``: participations whose success criteria first held in the
-  period (the ``success`` entries of the step log, counted per day).
+- ``succeeded``: participations that have succeeded; with a period, of
+  those entered in it (read from the participants, so never more than
+  ``participants``), else every success (the counters).
   ``success_rate`` is ``succeeded / participants`` (spec §7), 0 when none.
 - ``statuses``: the participations entered in the period (every one, with
-  no period) by their status *now*.
+  no period) by their status *now*; one whose wait has ended counts as
+  ``active`` (running or due, spec §8) unless the flow is paused.
 - ``entries``: participations entered per day, every day of the period
   (zeros included).
 - per step, in document order: ``outcomes`` (executions finished in the

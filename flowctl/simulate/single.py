@@ -209,7 +209,9 @@ class _Session:
         self.seen.extend(result.emitted)
         self.timeline.extend(result.history)
         self.effects.extend(result.effects)
-        self.context = sent_context(self.context, result.effects)
+        # A send that failed was not sent: it counts for no cap, as in the daemon.
+        sent = [e for e in result.effects if (e.step or "-") not in failed]
+        self.context = sent_context(self.context, sent)
 
     def result(self) -> SimulationResult:
         state = self.state

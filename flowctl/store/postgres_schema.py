@@ -213,12 +213,13 @@ def connect(url: str) -> Conn:
             hint="write postgresql://user:password@host:5432/database",
         ) from exc
     except psycopg.Error as exc:
-        raise connect_error(where, exc) from exc
+        raise connect_error(url, exc) from exc
 
 
-def connect_error(where: str, exc: psycopg.Error) -> FlowctlError:
-    """One clear message for a connection that failed."""
-    text = why(exc)
+def connect_error(url: str, exc: psycopg.Error) -> FlowctlError:
+    """One clear message for a connection to ``url`` that failed (its password hidden,
+    also where the driver quotes part of it)."""
+    where, text = redact(url), _scrubbed(why(exc), url)
     if "password authentication failed" in text or re.search(r'role ".*" does not exist', text):
         return InputError(
             f"the PostgreSQL server refused the login for {where}: {text}",
@@ -235,7 +236,7 @@ def connect_error(where: str, exc: psycopg.Error) -> FlowctlError:
     )
     if host:  # a name no resolver knows: the URL is wrong, not the server down
         hint = "check the host name in the URL"
-        if where.count("@") > 1:
+        if _authority(url).count("@") > 1:
             hint = "percent-encode @, : and / in the password (%40, %3A, %2F)"
         return UsageError(
             f"the host {host.group(1)} of the PostgreSQL URL {where} is not known: {text}",
@@ -260,9 +261,29 @@ _BAD_URL = (
 
 
 def redact(url: str) -> str:
-    """``url`` with its password hidden, for messages: all up to the last ``@`` (one
-    in the password may not be percent-encoded)."""
-    return re.sub(r"^(\w+://[^:/@]*):.*@", r"\1:***@", url)
+    """``url`` with its password hidden, for messages: all of it up to the last ``@``
+    before the query (an ``@`` in the password may not be percent-encoded)."""
+    base, mark, query = url.partition("?")
+    return re.sub(r"^(\w+://[^:/@]*):.*@", r"\1:***@", base) + mark + query
+
+
+def _authority(url: str) -> str:
+    """The URL before its query (user, password, host, port, database)."""
+    return url.partition("?")[0]
+
+
+def _scrubbed(text: str, url: str) -> str:
+    """``text`` without the URL's password, nor the pieces of it between ``@``s that
+    a driver reading an unencoded ``@`` takes for the host."""
+    found = re.match(r"^\w+://[^:/@]*:(.*)@", _authority(url))
+    if not found or not found.group(1):
+        return text
+    secret = found.group(1)
+    text = text.replace(secret, "***")
+    for piece in secret.split("@")[1:]:  # what the driver took for the start of the host
+        if piece:
+            text = text.replace(f"{piece}@", "***@")
+    return text
 
 
 def why(exc: BaseException) -> str:

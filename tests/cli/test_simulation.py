@@ -163,6 +163,38 @@ def test_simulate_and_test_keep_the_frequency_cap_of_the_config(cli, write) -> N
     assert len({t["at"] for t in free["timeline"] if t["outcome"] == "sent"}) == 1
 
 
+def test_a_send_that_failed_counts_for_no_cap_and_test_keeps_the_cap(cli, write) -> None:  # type: ignore[no-untyped-def]
+    flow = write(
+        "two.yaml",
+        "apiVersion: flowctl/v1\nkind: Flow\nmetadata: {name: two}\nspec:\n"
+        "  triggers: [{type: manual}]\n  steps:\n"
+        "    - {id: bad, type: send_email, mailing: broken}\n"
+        "    - {id: pause, type: delay, duration: 1h}\n"
+        "    - {id: good, type: send_email, mailing: fine}\n"
+        "    - {id: more, type: send_email, mailing: fine}\n---\n"
+        "apiVersion: flowctl/v1\nkind: Mailing\nmetadata: {name: broken}\n"
+        "spec: {subject: '{{ contact.first_name.upper() }}', text: x}\n---\n"
+        "apiVersion: flowctl/v1\nkind: Mailing\nmetadata: {name: fine}\n"
+        "spec: {subject: Hi, text: Hi}\n",
+    )
+    config = write("flowctl.toml", '[limits]\nmessages_per_contact = 1\nper = "1d"\n')
+    args = ["simulate", flow, "--participant", '{"email": "a@example.com"}', "--start", START]
+    result = cli("--config", config, *args, "-o", "json").json()
+    steps = {t["step"]: t for t in result["timeline"] if t["step"]}
+    assert steps["bad"]["outcome"] == "failed"
+    assert steps["good"]["outcome"] == "sent"  # the failed one used no room under the cap
+    assert steps["good"]["at"] == steps["pause"]["at"]
+    assert steps["more"]["at"] > steps["good"]["at"]  # this one waits a day
+    case = write(
+        "two.test.yaml",
+        "apiVersion: flowctl/v1\nkind: FlowTest\nmetadata: {name: capped}\nspec:\n"
+        f"  flow: two.yaml\n  contact: {{email: a@example.com}}\n  start: '{START}'\n"
+        "  horizon: 2h\n  expect: {status: waiting}\n",
+    )
+    assert cli("--config", config, "test", case).code == 0  # "more" waits for the cap
+    assert cli("test", case).code == 1  # without it, "more" is sent: completed
+
+
 def test_simulate_population_without_a_key_column_is_one_error(cli, write) -> None:  # type: ignore[no-untyped-def]
     people = write("people.csv", "first_name\nAnn\nBo\n")
     run = cli("simulate", UPSELL, "--participants", people)

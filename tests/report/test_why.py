@@ -181,3 +181,25 @@ def test_why_held_while_the_flow_is_paused(nordic: Flowctl) -> None:
     nordic.ok("resume", "nordic")
     nordic.once()
     assert why(nordic, "id:gus")["events"][0]["decision"] == "entered"
+
+
+def test_why_reads_a_date_in_the_contacts_zone_as_the_filter_does(flowctl: Flowctl) -> None:
+    flowctl.apply(
+        flowctl.write(
+            "tz.yaml",
+            "apiVersion: flowctl/v1\nkind: Flow\nmetadata: {name: tz}\nspec:\n"
+            "  contact_timezone: true\n  triggers: [{type: form_submitted}]\n"
+            "  filter: {field: contact.signup, before: '2026-03-10'}\n"
+            "  steps: [{id: hello, type: add_tag, tag: greeted}]\n",
+        )
+    )
+    flowctl.activate("tz")
+    # 9 March 20:00 UTC is already 10 March in Auckland: not before the 10th there.
+    kiwi = {"email": "kiwi@example.com", "timezone": "Pacific/Auckland"}
+    flowctl.import_contacts([{**kiwi, "signup": "2026-03-09T20:00:00Z"}])
+    flowctl.send("form_submitted", "kiwi@example.com", at=T0)
+    flowctl.once(T0)
+    data = flowctl.json("why", "tz", "--contact", "kiwi@example.com")
+    assert data["verdict"] == "filter"
+    assert data["filter_now"]["holds"] is False
+    assert "2026-03-09T20:00:00Z" in data["events"][0]["failing"]
