@@ -147,16 +147,12 @@ def test_a_folder_as_the_store_is_named_as_one(cli: Cli, tmp_path: Path) -> None
     assert run.code == 1 and f"the store {tmp_path} is a folder, not a file" in run.err
 
 
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [("2026-03-02T08:00:00", "has no offset from UTC"), ("soon", "is not an instant")],
-)
-def test_flowctl_now_must_be_an_instant_with_an_offset(
-    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, message: str
+def test_flowctl_now_that_is_not_an_instant_is_a_usage_error(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FLOWCTL_NOW", value)
+    monkeypatch.setenv("FLOWCTL_NOW", "soon")
     run = cli("get", "flows", "--store", tmp_path / "s.db")
-    assert run.code == 2 and message in run.err
+    assert run.code == 2 and "is not an instant" in run.err
 
 
 @pytest.mark.parametrize(
