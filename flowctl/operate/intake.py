@@ -56,8 +56,8 @@ __all__ = [
 
 BATCH_SIZE: Final = 20_000
 """Contact rows per import transaction: each holds the write lock for about 0.2 s."""
-EVENT_BATCH_SIZE: Final = 25_000
-"""Events per ingest transaction: each holds the write lock for about 0.4 s. Fewer,
+EVENT_BATCH_SIZE: Final = 50_000
+"""Events per ingest transaction: each holds the write lock for about 0.8 s. Fewer,
 larger transactions write less: each commit writes every index page its events
 touched, and events touch pages all over the ``(cid, occurred_at)`` and ``id``
 indexes (10,000 per transaction wrote two and a half times the bytes of one

@@ -66,9 +66,9 @@ def check_event(line: int, data: Mapping[str, Any], now: datetime) -> Incoming:
     email = contact.get("email") if len(contact) == 1 else None
     if type(email) is str and looks_like_email(text := email.strip()):
         fields = {"email": text}  # the usual event: its contact by e-mail alone
-        storable(text, "contact")
     else:
         fields = check_contact(contact)
+        text = ""
     when = data.get("occurred_at")
     at = now if when is None else instant_with_offset(when)
     eid = data.get("id")
@@ -80,9 +80,12 @@ def check_event(line: int, data: Mapping[str, Any], now: datetime) -> Incoming:
     elif not isinstance(payload, dict):
         raise Rejected(f"'data' must be an object, not {_kind(payload)}")
     change = _check_change(kind, payload) if kind in CHANGING else None
-    storable(kind, "type")
-    if eid is not None:
-        storable(eid, "id")
+    texts = f"{kind}{text}{eid or ''}"  # ASCII without NUL, the usual, needs no closer look
+    if not texts.isascii() or "\x00" in texts:
+        storable(kind, "type")
+        storable(text, "contact")
+        if eid is not None:
+            storable(eid, "id")
     if payload:
         storable(payload, "data")
     return line, kind, fields, at, eid, payload, change
@@ -106,8 +109,10 @@ def storable(value: Any, what: str) -> None:
             raise Rejected(f"'{what}' holds a NUL character")
     elif isinstance(value, dict):
         for key, item in value.items():
-            storable(key, what)
-            storable(item, what)
+            if not (type(key) is str and key.isascii() and "\x00" not in key):
+                storable(key, what)
+            if not (type(item) is str and item.isascii() and "\x00" not in item):
+                storable(item, what)
     elif isinstance(value, list):
         for item in value:
             storable(item, what)

@@ -3,8 +3,8 @@
 They are read at once, matched by ``id`` or else by e-mail (ignoring case),
 changed here and written at once (:meth:`Contacts.write`). A contact that
 events only name by a key is read as that key alone
-(:meth:`~flowctl.store.Store.contact_keys`): its fields are read when
-something needs them.
+(:meth:`~flowctl.store.Store.contact_keys`), and held as its ``cid``: it
+becomes an :class:`Entry` when something needs more, its fields read then.
 """
 
 from __future__ import annotations
@@ -36,13 +36,14 @@ class Contacts:
     The indexes by id and by lower-case e-mail follow every change, so a later
     row in the batch matches what an earlier one made of a contact, and a
     clash with the store's unique keys is caught here, as a rejected row,
-    instead of failing the whole batch in the database.
+    instead of failing the whole batch in the database. They hold an entry,
+    or the ``cid`` of a contact known by that key alone.
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.by_id: dict[str, Entry] = {}
-        self.by_email: dict[str, Entry] = {}
+        self.by_id: dict[str, Entry | int] = {}
+        self.by_email: dict[str, Entry | int] = {}
         self.new: list[Entry] = []
         self.changed: dict[int, Entry] = {}
         self._read: dict[int, Entry] = {}
@@ -60,14 +61,9 @@ class Contacts:
     def load_keys(self, ids: Iterable[str], emails: Iterable[str]) -> None:
         """Note which contacts hold these keys, reading their fields only when needed."""
         by_id, by_email = self.store.contact_keys(ids, emails)
-        for found, index in ((by_id, self.by_id), (by_email, self.by_email)):
-            for key, cid in found.items():
-                entry = self._read.get(cid)
-                if entry is None:
-                    entry = self._read[cid] = Entry(cid, None)
-                elif entry.data is not None:
-                    continue  # indexed by its fields already
-                index.setdefault(key, entry)
+        # A key held already is the same contact's, read with its fields.
+        self.by_id = {**by_id, **self.by_id}
+        self.by_email = {**by_email, **self.by_email}
 
     def fields(self, entry: Entry) -> dict[str, Any]:
         """The contact's fields, read now if only its keys were."""
@@ -80,8 +76,8 @@ class Contacts:
         """The contact ``fields`` names (by id, else e-mail); None for a new one."""
         key = fields.get("id")
         email = fields.get("email")
-        by_id = self.by_id.get(key) if key is not None else None
-        by_email = self.by_email.get(email.lower()) if email is not None else None
+        by_id = self._entry(self.by_id, key) if key is not None else None
+        by_email = self._entry(self.by_email, email.lower()) if email is not None else None
         if by_id is not None:
             if by_email is not None and by_email is not by_id:
                 raise Rejected(f"id '{key}' and e-mail '{email}' belong to two different contacts")
@@ -127,12 +123,23 @@ class Contacts:
             for entry, cid in zip(self.new, cids, strict=True):
                 entry.cid = cid
 
+    def _entry(self, index: dict[str, Entry | int], key: str) -> Entry | None:
+        """The contact holding ``key`` in ``index``, made an entry if known by the key alone."""
+        found = index.get(key)
+        if not isinstance(found, int):
+            return found
+        entry = self._read.get(found)
+        if entry is None:
+            entry = self._read[found] = Entry(found, None)
+        index[key] = entry
+        return entry
+
     def _claim(self, entry: Entry, old: Mapping[str, Any] | None, data: Mapping[str, Any]) -> None:
         """Index ``entry`` by the keys in ``data``; Rejected when another contact holds one."""
         new_id = None if data.get("id") is None else str(data["id"])
         new_email = None if data.get("email") is None else str(data["email"]).lower()
         for key, index, what in ((new_id, self.by_id, "id"), (new_email, self.by_email, "e-mail")):
-            holder = index.get(key) if key is not None else None
+            holder = self._entry(index, key) if key is not None else None
             if holder is not None and holder is not entry:
                 raise Rejected(f"{what} '{key}' belongs to another contact")
         if old is not None:

@@ -73,8 +73,29 @@ def ingest(
     result.rejected.sort(key=lambda r: r.line)
 
 
-Pending = tuple[Entry, str, datetime, Mapping[str, Any], str | None]
-"""An event to store once its contact has a key: ``(contact, type, at, data, id)``."""
+class Pending:
+    """The events to store, in order. Those of contacts the batch creates get the
+    contact's ``cid`` once :meth:`Contacts.write` gives it (:meth:`resolve`)."""
+
+    __slots__ = ("events", "unresolved")
+
+    def __init__(self) -> None:
+        self.events: list[NewEvent] = []
+        self.unresolved: list[tuple[int, Entry]] = []
+
+    def add(
+        self, entry: Entry, kind: str, at: datetime, data: Mapping[str, Any], eid: str | None
+    ) -> None:
+        """Queue an event of the contact ``entry``."""
+        if not entry.cid:
+            self.unresolved.append((len(self.events), entry))
+        self.events.append(NewEvent(entry.cid, kind, at, data, eid))
+
+    def resolve(self) -> list[NewEvent]:
+        events = self.events
+        for index, entry in self.unresolved:
+            events[index] = events[index]._replace(cid=entry.cid)
+        return events
 
 
 def ingest_batch(
@@ -89,19 +110,20 @@ def ingest_batch(
         contacts = Contacts(store)
         _load_named(contacts, incoming)
         by_id, by_email = contacts.by_id, contacts.by_email
-        pending: list[Pending] = []
+        pending = Pending()
+        events = pending.events
         for event in incoming:
             line, kind, fields, at, eid, payload, change = event
             if eid is not None and eid in seen:
                 result.duplicates += 1
                 continue
-            entry = None
+            named = None
             if change is None and len(fields) == 1:
                 email = fields.get("email")
-                entry = by_id.get(fields["id"]) if email is None else by_email.get(email.lower())
-            if entry is not None and entry.data is None:
-                # Named by the one key it was found by, nothing else given: unchanged.
-                pending.append((entry, kind, at, payload, eid))
+                named = by_id.get(fields["id"]) if email is None else by_email.get(email.lower())
+            if type(named) is int:
+                # Known by the one key it is named by, nothing else given: unchanged.
+                events.append(NewEvent(named, kind, at, payload, eid))
             else:
                 try:
                     _take_event(contacts, event, now, pending)
@@ -112,7 +134,7 @@ def ingest_batch(
                 seen.add(eid)
             result.added += 1
         contacts.write(now)
-        store.add_events([NewEvent(e.cid, t, at, d, i) for e, t, at, d, i in pending], now)
+        store.add_events(pending.resolve(), now)
 
 
 def _load_named(contacts: Contacts, incoming: list[Incoming]) -> None:
@@ -141,7 +163,7 @@ def _load_named(contacts: Contacts, incoming: list[Incoming]) -> None:
         contacts.load_keys(key_ids, key_emails)
 
 
-def _take_event(contacts: Contacts, event: Incoming, now: datetime, pending: list[Pending]) -> None:
+def _take_event(contacts: Contacts, event: Incoming, now: datetime, pending: Pending) -> None:
     """Upsert the event's contact, apply the event to it, and queue the events to store."""
     _, kind, fields, at, eid, payload, change = event
     entry = contacts.match(fields)
@@ -163,11 +185,11 @@ def _take_event(contacts: Contacts, event: Incoming, now: datetime, pending: lis
         created = entry is None
         entry = contacts.put(entry, data)
         if created:
-            pending.append((entry, CREATED, now, NO_DATA, None))
+            pending.add(entry, CREATED, now, NO_DATA, None)
     if changed:
-        pending.append((entry, UPDATED, now, {"set": changed}, None))
+        pending.add(entry, UPDATED, now, {"set": changed}, None)
         ours = (kind, dict(payload))  # the event itself says it already
-        pending += [
-            (entry, t, now, d, None) for t, d in membership_events(held, changed) if (t, d) != ours
-        ]
-    pending.append((entry, kind, at, payload, eid))
+        for t, d in membership_events(held, changed):
+            if (t, d) != ours:
+                pending.add(entry, t, now, d, None)
+    pending.add(entry, kind, at, payload, eid)

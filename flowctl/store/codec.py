@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import json.encoder
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
@@ -86,6 +86,20 @@ dumps: Final = _encoder()
 """Compact JSON (non-JSON values such as instants as text)."""
 
 
+_scan: Final[Callable[[str, int], tuple[Any, int]]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def loads(text: str) -> Any:
+    """The value of JSON text: ``json.loads`` without its set-up, in half the time
+    for the short texts rows hold."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        end = -1
+    # Text around the value (which json.loads allows as whitespace, or reports).
+    return value if end == len(text) else json.loads(text)
+
+
 def dumps_each(values: Iterable[Any]) -> list[str]:
     """:func:`dumps` of each value: bulk writes encode thousands of them."""
     return [dumps(v) for v in values]
@@ -94,17 +108,18 @@ def dumps_each(values: Iterable[Any]) -> list[str]:
 def participant(row: sqlite3.Row) -> ParticipantState:
     """A participant row back as engine state."""
     fields = dict(row)
-    fields["data"] = json.loads(fields["data"])
+    fields["data"] = loads(fields["data"])
     return ParticipantState.from_row(fields)
 
 
-def contact_row(row: sqlite3.Row) -> ContactRow:
-    return ContactRow(
-        cid=row["cid"],
-        data=json.loads(row["data"]),
-        created_at=instant(row["created_at"]),
-        updated_at=instant(row["updated_at"]),
-    )
+CONTACT_COLUMNS: Final = "cid, data, created_at, updated_at"
+"""The columns of ``contacts`` that :func:`contact_row` reads, in its order."""
+
+
+def contact_row(row: Sequence[Any]) -> ContactRow:
+    """A contact from a row of :data:`CONTACT_COLUMNS`."""
+    cid, data, created, updated = row
+    return ContactRow(cid, loads(data), instant(created), instant(updated))
 
 
 def contact_id(fields: Mapping[str, Any]) -> str | None:

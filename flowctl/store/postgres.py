@@ -287,14 +287,24 @@ class PostgresStore(PostgresRuntime, Store):
         return cids
 
     def update_contacts(self, rows: Sequence[tuple[int, Mapping[str, Any]]], at: datetime) -> None:
+        values = [(cid, contact_id(data), email_key(data), dumps(data)) for cid, data in rows]
+        shape = "cid bigint, id text, email text, data text"
         try:
-            self._bulk(
-                "UPDATE contacts c SET id = v.id, email = v.email, data = v.data::json,"
-                " updated_at = %s FROM {rows} WHERE c.cid = v.cid",
-                "cid bigint, id text, email text, data text",
-                [(cid, contact_id(data), email_key(data), dumps(data)) for cid, data in rows],
-                (at,),
-            )
+            with self.transaction():
+                # Keys given up are freed first: one contact may take a key another gives up.
+                self._bulk(
+                    "UPDATE contacts c SET id = NULL, email = NULL FROM {rows} WHERE c.cid = v.cid"
+                    " AND (c.id IS DISTINCT FROM v.id OR c.email IS DISTINCT FROM v.email)",
+                    shape,
+                    values,
+                )
+                self._bulk(
+                    "UPDATE contacts c SET id = v.id, email = v.email, data = v.data::json,"
+                    " updated_at = %s FROM {rows} WHERE c.cid = v.cid",
+                    shape,
+                    values,
+                    (at,),
+                )
         except psycopg.errors.UniqueViolation as exc:
             raise Refused(f"a contact with that id or e-mail exists already ({why(exc)})") from exc
 

@@ -23,6 +23,7 @@ from flowctl.errors import FlowctlError, InputError, Refused, UsageError
 from flowctl.store import sqlite_schema
 from flowctl.store.base import FLOW_TABLES, Store
 from flowctl.store.codec import (
+    CONTACT_COLUMNS,
     contact_id,
     contact_row,
     day_bounds,
@@ -65,6 +66,10 @@ _UPDATE_SAME_KEYS = (
     "UPDATE contacts SET data = ?1, updated_at = ?2 WHERE cid = ?3 AND id IS ?4 AND email IS ?5"
 )
 _UPDATE_OTHER_KEYS = _UPDATE + " AND (id IS NOT ?4 OR email IS NOT ?5)"
+_FREE_KEYS = (
+    "UPDATE contacts SET id = NULL, email = NULL"
+    " WHERE cid = ?3 AND (id IS NOT ?4 OR email IS NOT ?5)"
+)
 
 
 class SqliteStore(SqliteRuntime, Store):
@@ -309,8 +314,9 @@ class SqliteStore(SqliteRuntime, Store):
         found: dict[int, ContactRow] = {}
         for column, values in (("id", list(ids)), ("email", [e.lower() for e in emails])):
             if values:
-                for row in self._q(_IN_JSON.format(what="*", column=column), (_list(values),)):
-                    found[row["cid"]] = contact_row(row)
+                sql = _IN_JSON.format(what=CONTACT_COLUMNS, column=column)
+                for row in self._tuples(sql, (_list(values),)):
+                    found[row[0]] = contact_row(row)
         return list(found.values())
 
     def contact_keys(
@@ -324,11 +330,13 @@ class SqliteStore(SqliteRuntime, Store):
         return found[0], found[1]
 
     def contact(self, cid: int) -> ContactRow | None:
-        rows = self._q("SELECT * FROM contacts WHERE cid = ?", (cid,))
+        rows = self._q(f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE cid = ?", (cid,))
         return contact_row(rows[0]) if rows else None
 
     def contacts(self, *, limit: int = 100, offset: int = 0) -> list[ContactRow]:
-        rows = self._q("SELECT * FROM contacts ORDER BY cid LIMIT ? OFFSET ?", (limit, offset))
+        rows = self._q(
+            f"SELECT {CONTACT_COLUMNS} FROM contacts ORDER BY cid LIMIT ? OFFSET ?", (limit, offset)
+        )
         return [contact_row(r) for r in rows]
 
     def count_contacts(self) -> int:
@@ -360,14 +368,20 @@ class SqliteStore(SqliteRuntime, Store):
             for (cid, data), text in zip(rows, texts, strict=True)
         ]
         # Most changes keep the keys: writing those rows first, without naming the
-        # key columns, spares rewriting both unique indexes; then the others.
+        # key columns, spares rewriting both unique indexes. Then the others, if
+        # any, their old keys freed first: one may take a key another gives up.
         # (A contact given twice is written in order, as given.)
         once = len({cid for cid, _ in rows}) == len(rows)
-        steps = (_UPDATE_SAME_KEYS, _UPDATE_OTHER_KEYS) if once else (_UPDATE,)
         with self.transaction():
             try:
-                for sql in steps:
-                    self._conn.executemany(sql, params)
+                if not once:
+                    self._conn.executemany(_UPDATE, params)
+                    return
+                before = self._conn.total_changes
+                self._conn.executemany(_UPDATE_SAME_KEYS, params)
+                if self._conn.total_changes - before < len(params):
+                    self._conn.executemany(_FREE_KEYS, params)
+                    self._conn.executemany(_UPDATE_OTHER_KEYS, params)
             except sqlite3.IntegrityError as exc:
                 raise Refused(f"a contact with that id or e-mail exists already ({exc})") from exc
 
@@ -377,7 +391,7 @@ class SqliteStore(SqliteRuntime, Store):
         if not events:
             return 0
         received = ts(at)
-        rows = [(e.id, e.cid, e.type, ts(e.occurred_at), received, dumps(e.data)) for e in events]
+        rows = [(i, cid, t, ts(at), received, dumps(d)) for cid, t, at, d, i, _ in events]
         with self.transaction():
             before = self._conn.total_changes
             self._conn.executemany(
@@ -403,7 +417,8 @@ class SqliteStore(SqliteRuntime, Store):
         values = list(ids)
         if not values:
             return set()
-        sql = "SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))"
+        # Each looked up as it comes: IN (…) would first build an index of the list.
+        sql = "SELECT e.id FROM json_each(?) j CROSS JOIN events e ON e.id = j.value"
         return {r[0] for r in self._tuples(sql, (_list(values),))}
 
     def events_for(self, cid: int, *, limit: int = 1000) -> list[Mapping[str, Any]]:

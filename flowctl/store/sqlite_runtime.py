@@ -53,11 +53,10 @@ class SqliteRuntime:
         raise NotImplementedError  # pragma: no cover - provided
 
     def contacts_by_cid(self, cids: Iterable[int]) -> dict[int, ContactRow]:
-        from flowctl.store.codec import contact_row
+        from flowctl.store.codec import CONTACT_COLUMNS, contact_row
 
-        return {
-            r["cid"]: contact_row(r) for r in self._in("SELECT * FROM contacts WHERE cid", cids)
-        }
+        rows = self._in(f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE cid", cids)
+        return {r[0]: contact_row(r) for r in rows}
 
     # -- claiming ------------------------------------------------------------
 

@@ -427,6 +427,32 @@ def test_ingest_repeat_naming_a_key_the_batch_gave_up_creates_no_contact(store: 
     assert one(store, "ann@example.org").data["email"] == "ann@example.org"
 
 
+def test_ingest_a_contact_may_take_the_email_another_gives_up(store: Store) -> None:
+    intake.import_contacts(
+        store, records({"id": "a", "email": "a@x.com"}, {"id": "b", "email": "b@x.com"}), NOW
+    )
+    result = intake.ingest_events(
+        store,
+        records(
+            event("tag_added", "b@x.com", data={"tag": "t"}),  # b is changed first
+            {
+                "type": "contact_updated",
+                "contact": {"id": "a"},
+                "data": {"set": {"email": "z@x.com"}},
+            },
+            {
+                "type": "contact_updated",
+                "contact": {"id": "b"},
+                "data": {"set": {"email": "a@x.com"}},
+            },
+        ),
+        NOW,
+    )
+    assert (result.added, result.rejected) == (3, [])
+    assert one(store, "a@x.com").data["id"] == "b"
+    assert one(store, "z@x.com").data["id"] == "a"
+
+
 def test_ingest_numeric_id_is_the_same_as_its_text(store: Store) -> None:
     intake.ingest_events(store, records(event(id=42)), NOW)
     result = intake.ingest_events(store, records(event(id="42")), NOW)
@@ -553,9 +579,11 @@ def test_contacts_read_by_key_get_their_fields_when_needed(store: Store) -> None
     intake.import_contacts(store, records({"id": "1", "email": "a@x.com", "n": 2}), NOW)
     contacts = Contacts(store)
     contacts.load_keys([], ["A@x.com"])
-    entry = contacts.by_email["a@x.com"]
-    assert entry.data is None
-    assert contacts.match({"email": "a@x.com"}) is entry
+    cid = contacts.by_email["a@x.com"]  # known by its key alone
+    assert isinstance(cid, int)
+    entry = contacts.match({"email": "a@x.com"})
+    assert entry is not None and (entry.cid, entry.data) == (cid, None)
+    assert contacts.by_email["a@x.com"] is entry
     with pytest.raises(Rejected, match="belongs to the contact with id '1'"):
         contacts.match({"id": "9", "email": "a@x.com"})
     assert entry.data == {"id": "1", "email": "a@x.com", "n": 2}

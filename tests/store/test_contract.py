@@ -478,6 +478,20 @@ def test_update_contacts_clash_refused_writes_nothing(store: Store) -> None:
     )
 
 
+def test_update_contacts_may_pass_keys_between_contacts(store: Store) -> None:
+    """A contact may take a key another one gives up in the same call, in any order."""
+    ann, bob = store.insert_contacts(
+        [{"id": "a", "email": "ann@example.com"}, {"id": "b", "email": "bob@example.com"}], T0
+    )
+    store.update_contacts(
+        [(bob, {"id": "a", "email": "ann@example.com"}), (ann, {"id": "b", "email": "bob@x.org"})],
+        T0,
+    )
+    assert [c.cid for c in store.find_contacts(ids=["a"], emails=["ann@example.com"])] == [bob]
+    assert [c.cid for c in store.find_contacts(ids=["b"], emails=["bob@x.org"])] == [ann]
+    assert store.find_contacts(emails=["bob@example.com"]) == []
+
+
 def test_update_contacts_refused_inside_transaction_writes_nothing(store: Store) -> None:
     ann, bob = store.insert_contacts(
         [{"email": "ann@example.com"}, {"email": "bob@example.com"}], T0
