@@ -1,5 +1,5 @@
-"""Ingest is sequential whatever its batches: a file ingested in batches of any size
-leaves the store as one ingested event by event would (property test)."""
+"""Intake is sequential whatever its batches: a file imported or ingested in batches
+of any size leaves the store as one taken row by row would (property tests)."""
 
 from __future__ import annotations
 
@@ -89,3 +89,28 @@ def test_batches_do_not_change_what_ingest_does(events: list[dict[str, Any]], si
     one_by_one = _ingested(events, 1)
     assert _ingested(events, size) == one_by_one
     assert _ingested(events, len(events) + 1) == one_by_one
+
+
+row = st.fixed_dictionaries(
+    {},
+    optional={"id": st.sampled_from(IDS), "email": emails, "n": st.integers(0, 2)},
+)
+
+
+def _imported(rows: list[dict[str, Any]], batch_size: int) -> tuple[Any, ...]:
+    with open_store(":memory:") as store:
+        intake.import_contacts(store, CONTACTS, NOW)
+        records = [Record(n, r) for n, r in enumerate(rows, start=1)]
+        result = intake.import_contacts(store, records, NOW, batch_size=batch_size)
+        return result.to_dict(), _contents(store)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(row, max_size=15), st.integers(2, 8))
+@example(
+    [{"id": "b", "n": 1}, {"id": "a", "email": "new@x.com"}, {"id": "b", "email": "ann@x.com"}], 3
+)
+def test_batches_do_not_change_what_import_does(rows: list[dict[str, Any]], size: int) -> None:
+    one_by_one = _imported(rows, 1)
+    assert _imported(rows, size) == one_by_one
+    assert _imported(rows, len(rows) + 1) == one_by_one
