@@ -92,6 +92,7 @@ class Pending:
         self.events.append(NewEvent(entry.cid, kind, at, data, eid))
 
     def resolve(self) -> list[NewEvent]:
+        """The events, each with its contact's ``cid`` (after :meth:`Contacts.write`)."""
         events = self.events
         for index, entry in self.unresolved:
             events[index] = events[index]._replace(cid=entry.cid)
