@@ -364,6 +364,8 @@ class _Work:
             if current.due > until and not _wakes(program, current):
                 break
             after = min(_unpaused(_next_move(current, until), pauses), until)
+            if _wakes(program, current):  # an event on the way is read at its instant
+                after = min(_unpaused(_next_event(events, at, after), pauses), after)
             if after <= at:  # no later move to make now: the next pass goes on
                 break
             at = after
@@ -441,6 +443,12 @@ def _next_move(state: ParticipantState, until: datetime) -> datetime:
     if state.status == WAITING and state.due is not None and state.due < until:
         at = state.due
     return max(at, state.wait_since or state.entered_at)
+
+
+def _next_event(events: Sequence[Event], after: datetime, until: datetime) -> datetime:
+    """The instant of the first of ``events`` after ``after``, if before ``until``; else
+    ``until``."""
+    return min((e.at for e in events if after < e.at < until), default=until)
 
 
 def _unpaused(at: datetime, pauses: Sequence[tuple[datetime, datetime]]) -> datetime:

@@ -466,6 +466,40 @@ def test_a_later_once_meets_a_wait_until_when_its_event_came(flowctl: Flowctl) -
     ]
 
 
+SALE_WATCH = """\
+apiVersion: flowctl/v1
+kind: Flow
+metadata: {name: sale-watch}
+spec:
+  triggers: [{type: form_submitted, form: vip}]
+  steps:
+    - {id: pause, type: delay, duration: 1h}
+    - id: wait-sale
+      type: wait_until
+      condition: {event: sale_created, within: 1d}
+      timeout: 2d
+      on_timeout: [{id: tag-lost, type: add_tag, tag: lost}]
+    - {id: tag-buyer, type: add_tag, tag: buyer}
+"""
+
+
+def test_a_later_once_meets_a_wait_until_with_an_event_that_came_before_it_began(
+    flowctl: Flowctl,
+) -> None:
+    # The sale comes during the delay, which no event can end: the run that catches
+    # up later meets the wait at the sale's instant, not when the timeout would end it.
+    setup(flowctl, SALE_WATCH, "sale-watch")
+    flowctl.send("form_submitted", "ann@example.com", form="vip")
+    flowctl.once()
+    flowctl.at(T0 + days(1) / 8).send("sale_created", "ann@example.com", offer="pro")
+    flowctl.once(T0 + days(5))
+    assert steps_at(flowctl, "ann@example.com") == [
+        ("pause", T0 + days(1) / 24),
+        ("wait-sale", T0 + days(1) / 8),
+        ("tag-buyer", T0 + days(1) / 8),
+    ]
+
+
 def test_success_while_waiting_succeeds_and_transfers(flowctl: Flowctl) -> None:
     setup(flowctl, TRIAL, "trial", "welcome")
     flowctl.send("form_submitted", "ann@example.com", form="trial")
