@@ -88,15 +88,13 @@ def absorb(
     result: Result,
     content: ContentIndex,
     send_at: datetime | None = None,
-    last: ParticipantState | None = None,
-) -> None:
-    """Add one advance of a participant (new when ``before`` is None) to ``batch``.
+) -> Mapping[str, str]:
+    """Add one advance of a participant (new when ``before`` is None) to ``batch``;
+    returns why each send that failed did, by step id.
 
     Counters count on the (UTC) day each thing happened in the flow's time. A
     participation that ends while waiting in a step counts for that step with
-    its status as the outcome (``succeeded``, ``exited``): ``last`` is the state
-    the last of the engine's advances started from, when ``result`` joins
-    several (a catch-up), else ``before``.
+    its status as the outcome (``succeeded``, ``exited``).
     E-mails and SMS are not delivered before ``send_at`` when given.
     """
     state = result.state
@@ -113,8 +111,7 @@ def absorb(
             batch.daily_counts,
             (flow, counter_day(state.ended_at or state.entered_at), state.status),
         )
-    start = last or before
-    if ended and start is not None and start.status == WAITING and state.step == start.step:
+    if ended and before is not None and before.status == WAITING and state.step == before.step:
         # It left while in that step (success, exit_when, a removed step): the funnel
         # shows the step reached, with how the participation ended as its outcome.
         day = counter_day(state.ended_at or state.entered_at)
@@ -137,6 +134,7 @@ def absorb(
         batch.count(batch.step_counts, (flow, counter_day(at), step or "-", outcome))
     for event in result.emitted:
         batch.events.append(NewEvent(cid, event.type, event.at, dict(event.data)))
+    return failed
 
 
 def _effect(

@@ -37,7 +37,7 @@ from flowctl.engine import (
 from flowctl.engine.program import WAITING_TYPES
 from flowctl.engine.state import Limits
 from flowctl.gcpause import paused_gc
-from flowctl.simulate.content import ContentIndex
+from flowctl.simulate.content import ContentIndex, unsent
 from flowctl.store import ACTIVE, CONTENT_KINDS, DEACTIVATED, FLOW, PAUSED, FlowRow, Store
 from flowctl.store.codec import counter_day
 from flowctl.store.records import Batch, NewEvent, StoredEvent
@@ -347,15 +347,20 @@ class _Work:
                 sent_at=tuple(when for _, when in sent),
                 render=render,
             )
-            last = current
             result = advance(program, current, contact, events, at, context)
+            # Recorded as it runs: a send that fails (not renderable for the contact)
+            # is known before the next step, for which it counts for no cap.
+            before = None if new and not results else current
+            failed = absorb(
+                self.batch, cid, before, result, self.content, self._send_at(program, result)
+            )
             results.append(result)
             contact, current = result.contact, result.state
-            events.extend(result.emitted)
+            events.extend(unsent(result, failed).emitted)
             sent.extend(
                 (e.params.get("mailing") or e.params.get("sms"), e.at)
                 for e in result.effects
-                if e.type in SENDS
+                if e.type in SENDS and (e.step or "-") not in failed
             )
             # On to the end of the next wait, if it comes by ``until``; and to ``until``
             # itself for a wait that events may end (they are read up to then).
@@ -372,12 +377,6 @@ class _Work:
         result = _joined(results)
         if not new and result.state == state and not (result.history or result.effects):
             return  # woken for nothing: no write
-        send_at = None  # a message caught up outside the send window waits for it
-        window = program.send_window
-        if window is not None and any(e.type in SENDS for e in result.effects):
-            opens = window.opens_at(self.now, contact_zone(program, contact))
-            send_at = opens if opens > self.now else None
-        absorb(self.batch, cid, None if new else state, result, self.content, send_at, last)
         if new:
             self.batch.entered.append((cid, result.state))
         else:
@@ -387,6 +386,15 @@ class _Work:
             self.contacts[cid] = result.contact
             self.batch.contacts[cid] = result.contact
         self.steps += sum(1 for h in result.history if h.step is not None)
+
+    def _send_at(self, program: Program, result: Result) -> datetime | None:
+        """When the e-mails and SMS of ``result`` may go: the opening of the send window
+        when they were caught up outside it, else None (now)."""
+        window = program.send_window
+        if window is None or not any(e.type in SENDS for e in result.effects):
+            return None
+        opens = window.opens_at(self.now, contact_zone(program, result.contact))
+        return opens if opens > self.now else None
 
     def _remember(self, cid: int, before: ParticipantState, after: ParticipantState) -> None:
         parts = self.parts.setdefault(cid, [])

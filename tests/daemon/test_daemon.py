@@ -587,6 +587,44 @@ def test_a_template_error_does_not_stop_the_daemon(flowctl: Flowctl) -> None:
     assert step["detail"].startswith("template error in nickname: ")
 
 
+ONCE_MAILER = """\
+apiVersion: flowctl/v1
+kind: Flow
+metadata: {name: twice}
+spec:
+  triggers: [{type: form_submitted, form: twice}]
+  steps:
+    - {id: pause-1, type: delay, duration: 1h}
+    - {id: first, type: send_email, mailing: city}
+    - {id: pause-2, type: delay, duration: 1h}
+    - {id: second, type: send_email, mailing: city}
+---
+apiVersion: flowctl/v1
+kind: Mailing
+metadata: {name: city}
+spec:
+  from: "Acme <news@acme.example>"
+  subject: "News"
+  text: "City {{ contact.address.city }}"
+  once_per_contact: true
+"""
+
+
+def test_a_send_that_failed_in_a_catch_up_counts_for_no_cap(flowctl: Flowctl) -> None:
+    # Ann has no address: each e-mail fails to render. The first, failed, does not make
+    # the second one "already sent" (once_per_contact), also when one run catches up both.
+    setup(flowctl, ONCE_MAILER, "twice")
+    flowctl.send("form_submitted", "ann@example.com", form="twice")
+    flowctl.once()
+    flowctl.once(T0 + days(1) / 8)
+    outcomes = {
+        h["step"]: h["outcome"]
+        for h in flowctl.history(contact="ann@example.com")
+        if h["step"] in ("first", "second")
+    }
+    assert outcomes == {"first": "failed", "second": "failed"}
+
+
 TEMPLATED = """\
 apiVersion: flowctl/v1
 kind: Flow
