@@ -3,6 +3,7 @@ of any size leaves the store as one taken row by row would (property tests)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,11 +58,13 @@ CONTACTS = [
 ]
 
 
-def _ingested(events: list[dict[str, Any]], batch_size: int) -> tuple[Any, ...]:
+def _after(take: Callable[..., Any], rows: list[dict[str, Any]], size: int) -> tuple[Any, ...]:
+    """What ``take`` (``import_contacts`` or ``ingest_events``) of ``rows`` in batches
+    of ``size`` returns and leaves in a store that held ``CONTACTS``."""
     with open_store(":memory:") as store:
         intake.import_contacts(store, CONTACTS, NOW)
-        records = [Record(n, e) for n, e in enumerate(events, start=1)]
-        result = intake.ingest_events(store, records, NOW, batch_size=batch_size)
+        records = [Record(n, row) for n, row in enumerate(rows, start=1)]
+        result = take(store, records, NOW, batch_size=size)
         return result.to_dict(), _contents(store)
 
 
@@ -86,9 +89,9 @@ b's new keys before a's."""
 @given(st.lists(event, max_size=20), st.integers(2, 8))
 @example(TAKE_A_KEY_GIVEN_UP, 3)
 def test_batches_do_not_change_what_ingest_does(events: list[dict[str, Any]], size: int) -> None:
-    one_by_one = _ingested(events, 1)
-    assert _ingested(events, size) == one_by_one
-    assert _ingested(events, len(events) + 1) == one_by_one
+    one_by_one = _after(intake.ingest_events, events, 1)
+    assert _after(intake.ingest_events, events, size) == one_by_one
+    assert _after(intake.ingest_events, events, len(events) + 1) == one_by_one
 
 
 row = st.fixed_dictionaries(
@@ -97,20 +100,12 @@ row = st.fixed_dictionaries(
 )
 
 
-def _imported(rows: list[dict[str, Any]], batch_size: int) -> tuple[Any, ...]:
-    with open_store(":memory:") as store:
-        intake.import_contacts(store, CONTACTS, NOW)
-        records = [Record(n, r) for n, r in enumerate(rows, start=1)]
-        result = intake.import_contacts(store, records, NOW, batch_size=batch_size)
-        return result.to_dict(), _contents(store)
-
-
 @settings(max_examples=200, deadline=None)
 @given(st.lists(row, max_size=15), st.integers(2, 8))
 @example(
     [{"id": "b", "n": 1}, {"id": "a", "email": "new@x.com"}, {"id": "b", "email": "ann@x.com"}], 3
 )
 def test_batches_do_not_change_what_import_does(rows: list[dict[str, Any]], size: int) -> None:
-    one_by_one = _imported(rows, 1)
-    assert _imported(rows, size) == one_by_one
-    assert _imported(rows, len(rows) + 1) == one_by_one
+    one_by_one = _after(intake.import_contacts, rows, 1)
+    assert _after(intake.import_contacts, rows, size) == one_by_one
+    assert _after(intake.import_contacts, rows, len(rows) + 1) == one_by_one
