@@ -32,6 +32,7 @@ from flowctl.store.codec import (
     email_key,
     instant,
     instant_or_none,
+    loads,
     participant,
     ts,
     ts_or_none,
@@ -432,7 +433,7 @@ class SqliteStore(SqliteRuntime, Store):
                 "id": r["id"],
                 "type": r["type"],
                 "at": instant(r["occurred_at"]),
-                "data": json.loads(r["data"]),
+                "data": loads(r["data"]),
             }
             for r in rows
         ]

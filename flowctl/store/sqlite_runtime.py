@@ -17,12 +17,15 @@ from typing import Any
 from flowctl.engine.state import Event, ParticipantState
 from flowctl.store.base import iter_batches
 from flowctl.store.codec import (
+    CONTACT_COLUMNS,
     contact_id,
+    contact_row,
     day_bounds,
     dumps,
     email_key,
     instant,
     instant_or_none,
+    loads,
     participant,
     ts,
     ts_or_none,
@@ -53,8 +56,6 @@ class SqliteRuntime:
         raise NotImplementedError  # pragma: no cover - provided
 
     def contacts_by_cid(self, cids: Iterable[int]) -> dict[int, ContactRow]:
-        from flowctl.store.codec import CONTACT_COLUMNS, contact_row
-
         rows = self._in(f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE cid", cids)
         return {r[0]: contact_row(r) for r in rows}
 
@@ -111,7 +112,7 @@ class SqliteRuntime:
             (ts(since),),
         )
         for r in rows:
-            event = Event(r["type"], instant(r["occurred_at"]), json.loads(r["data"]), r["id"])
+            event = Event(r["type"], instant(r["occurred_at"]), loads(r["data"]), r["id"])
             out.setdefault(r["cid"], []).append(event)
         return out
 
@@ -309,11 +310,11 @@ class SqliteRuntime:
         )
         out: list[Mapping[str, Any]] = []
         for r in rows:
-            last = json.loads(r["last_mail"]) if r["last_mail"] else [None, None, None]
+            last = loads(r["last_mail"]) if r["last_mail"] else [None, None, None]
             out.append(
                 {
                     "state": participant(r),
-                    "contact": json.loads(r["contact_data"]),
+                    "contact": loads(r["contact_data"]),
                     "last_mailing": last[0],
                     "last_mailing_date": instant_or_none(last[1]),
                     "last_mailing_status": last[2],
@@ -393,7 +394,7 @@ class SqliteRuntime:
                 "kind": r["kind"],
                 "flow": r["flow"],
                 "step": r["step"],
-                "data": json.loads(r["data"]),
+                "data": loads(r["data"]),
                 "created_at": instant(r["created_at"]),
             }
             for r in rows
@@ -441,7 +442,7 @@ def _state(s: ParticipantState) -> tuple[Any, ...]:
 
 def _event(r: sqlite3.Row) -> StoredEvent:
     return StoredEvent(
-        r["seq"], r["cid"], r["type"], instant(r["occurred_at"]), json.loads(r["data"]), r["id"]
+        r["seq"], r["cid"], r["type"], instant(r["occurred_at"]), loads(r["data"]), r["id"]
     )
 
 
@@ -455,7 +456,7 @@ def _message(r: sqlite3.Row) -> OutMessage:
         channel=r["channel"],
         content=r["content"],
         to=r["recipient"],
-        payload=json.loads(r["payload"]),
+        payload=loads(r["payload"]),
         status=r["status"],
         attempts=r["attempts"],
         queued_at=instant(r["queued_at"]),
